@@ -1,0 +1,1 @@
+"""View classes, one module per menu area."""

@@ -1,0 +1,136 @@
+"""Scoped base views: inheriting from these is what makes a view respect data scope."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder._compat import as_unicode
+from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
+from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.scope import SCOPE_BASE_FILTER, apply_scope, is_scoped_model, object_in_scope
+from app.services import audit
+
+MAX_PAGE_SIZE = 100
+
+
+def scope_related_fields(datamodel, configured: dict | None) -> dict:
+    """Related-field choices limited to scope for every relation to a scoped model."""
+    result = {k: list(v) for k, v in (configured or {}).items()}
+    for name in datamodel.get_columns_list():
+        if datamodel.is_relation(name) and is_scoped_model(datamodel.get_related_model(name)):
+            filters = result.setdefault(name, [])
+            if SCOPE_BASE_FILTER not in filters:
+                filters.insert(0, SCOPE_BASE_FILTER)
+    return result
+
+
+class OutOfScope(ValueError):
+    """Raised when a new or edited row would land outside the viewer's scope."""
+
+    def __init__(self):
+        super().__init__(str(_l("The selected organisation is outside your scope")))
+
+
+class ScopedModelView(ModelView):
+    """ModelView limited to the viewer's subtree on every path FAB offers."""
+
+    page_size = 20
+    #: audit object type; defaults to the table name
+    audit_object_type: str | None = None
+
+    def __init__(self, **kwargs):
+        self.base_filters = [SCOPE_BASE_FILTER] + list(self.base_filters or [])
+        for attr in (
+            "add_form_query_rel_fields",
+            "edit_form_query_rel_fields",
+            "search_form_query_rel_fields",
+        ):
+            setattr(self, attr, scope_related_fields(self.datamodel, getattr(self, attr)))
+        super().__init__(**kwargs)
+        if hasattr(self.datamodel, "set_list_columns"):
+            self.datamodel.set_list_columns(self.list_columns)
+
+    # ----- list: bounded page size ------------------------------------------------
+    def _get_list_widget(self, filters, page_size=None, **kwargs):
+        try:
+            size = int(page_size or self.page_size)
+        except (TypeError, ValueError):
+            size = self.page_size
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        return super()._get_list_widget(filters, page_size=size, **kwargs)
+
+    # ----- actions: load rows through the scope, 404 otherwise ---------------------
+    def _scoped_items(self, pks: list[str]):
+        try:
+            ids = {int(pk) for pk in pks}
+        except (TypeError, ValueError):
+            abort(404)
+        if not ids:
+            return []
+        model = self.datamodel.obj
+        query = db.session.query(model).filter(model.id.in_(ids))
+        query = self.datamodel.apply_filters(query, self._base_filters)
+        items = query.all()
+        if len(items) != len(ids):
+            abort(404)
+        return items
+
+    def _action_allowed(self, name: str) -> bool:
+        if name not in self.actions:
+            abort(404)
+        permission = self.get_action_permission_name(name)
+        return self.appbuilder.sm.has_access(permission, self.class_permission_name)
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if not self.is_get_mutation_allowed():
+            self.update_redirect()
+            flash(as_unicode(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
+            return redirect(self.get_redirect())
+        if not self._action_allowed(name):
+            flash(as_unicode(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
+            return redirect(".")
+        (item,) = self._scoped_items([pk])
+        return self.actions[name].func(item)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        name = request.form.get("action", "")
+        if not self._action_allowed(name):
+            flash(as_unicode(FLAMSG_ERR_SEC_ACCESS_DENIED), "danger")
+            return redirect(".")
+        items = self._scoped_items(request.form.getlist("rowid"))
+        if not items:
+            flash(str(_l("No row selected")), "warning")
+            return redirect(self.get_redirect())
+        return self.actions[name].func(items)
+
+    @expose("/download/<string:filename>")
+    def download(self, filename):
+        """FAB serves any file of UPLOAD_FOLDER here, unscoped: uploads go through scoped views instead."""
+        abort(404)
+
+    # ----- writes: the new state must stay in scope; every change audited ----------
+    def _object_type(self) -> str:
+        return self.audit_object_type or self.datamodel.obj.__tablename__
+
+    def pre_add(self, item):
+        if is_scoped_model(type(item)) and not object_in_scope(item):
+            raise OutOfScope()
+
+    def post_add(self, item):
+        from app.services.transaction import transaction
+
+        with transaction():
+            audit.record("create", item, object_type=self._object_type(), after=audit.snapshot(item))
+
+    def pre_update(self, item):
+        if is_scoped_model(type(item)) and not object_in_scope(item):
+            raise OutOfScope()
+        before, after = audit.pending_changes(item)
+        if after:
+            audit.record("update", item, object_type=self._object_type(), before=before, after=after)
+
+    def pre_delete(self, item):
+        audit.record("delete", item, object_type=self._object_type(), before=audit.snapshot(item))

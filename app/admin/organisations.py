@@ -1,0 +1,94 @@
+"""Organisations and their internal departments, limited to the viewer's subtree."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import validators
+
+from app.admin.base import ScopedModelView
+from app.interface import EagerInterface
+from app.models import InternalDepartment, Organisation
+from app.roles import READ_WRITE
+from app.services import organisations as org_service
+from app.validators import Mobile, Uscc
+
+ORG_LABELS = {
+    "type": _l("Organisation type"),
+    "name": _l("Organisation name"),
+    "uscc": _l("Unified social credit code"),
+    "parent": _l("Parent organisation"),
+    "path": _l("Path"),
+    "depth": _l("Level"),
+    "region": _l("Region"),
+    "contact_person": _l("Contact person"),
+    "phone": _l("Contact phone"),
+    "address": _l("Address"),
+    "status": _l("Status"),
+    "created_on": _l("Created on"),
+    "departments": _l("Internal departments"),
+}
+
+
+class OrganisationView(ScopedModelView):
+    """机构: the viewer's own organisation and everything below it."""
+
+    route_base = "/organisations"
+    class_permission_name = "Organisation"
+    method_permission_name = READ_WRITE
+    datamodel = EagerInterface(Organisation)
+    list_title = _l("Organisations")
+    show_title = _l("Organisation details")
+    add_title = _l("Add organisation")
+    edit_title = _l("Edit organisation")
+    label_columns = ORG_LABELS
+    list_columns = ["name", "type", "parent", "region", "contact_person", "status"]
+    show_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone",
+                    "address", "status", "created_on"]
+    add_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone", "address"]
+    edit_columns = ["name", "uscc", "region", "contact_person", "phone", "address", "status"]
+    search_columns = ["name", "type", "status", "region", "uscc"]
+    order_columns = ["name", "type", "status", "created_on"]
+    base_order = ("path", "asc")
+    validators_columns = {
+        "name": [validators.DataRequired()],
+        "uscc": [validators.Optional(), Uscc()],
+        "phone": [validators.Optional(), Mobile()],
+        "parent": [validators.DataRequired()],
+    }
+
+    def pre_add(self, item):
+        super().pre_add(item)
+        org_service.prepare_new_organisation(item)
+
+    def pre_update(self, item):
+        org_service.validate_status_change(item)
+        super().pre_update(item)
+
+    def pre_delete(self, item):
+        org_service.ensure_deletable(item)
+        super().pre_delete(item)
+
+
+class InternalDepartmentView(ScopedModelView):
+    """内设部门 of the organisations in scope."""
+
+    route_base = "/departments"
+    class_permission_name = "InternalDepartment"
+    method_permission_name = READ_WRITE
+    datamodel = EagerInterface(InternalDepartment)
+    list_title = _l("Internal departments")
+    show_title = _l("Internal department details")
+    add_title = _l("Add internal department")
+    edit_title = _l("Edit internal department")
+    label_columns = {"name": _l("Department name"), "organisation": _l("Organisation"),
+                     "remark": _l("Remark")}
+    list_columns = ["name", "organisation", "remark"]
+    show_columns = list_columns
+    add_columns = ["organisation", "name", "remark"]
+    edit_columns = ["name", "remark"]
+    search_columns = ["name", "organisation"]
+    order_columns = ["name"]
+    validators_columns = {"name": [validators.DataRequired()], "organisation": [validators.DataRequired()]}
+
+    def pre_delete(self, item):
+        org_service.ensure_department_empty(item)
+        super().pre_delete(item)

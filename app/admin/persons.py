@@ -1,0 +1,67 @@
+"""专技人员 records of the employer units in scope."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import validators
+
+from app.admin.base import ScopedModelView
+from app.interface import EagerInterface
+from app.models import Person
+from app.roles import READ_WRITE
+from app.services import persons as person_service
+from app.validators import IdNumber, Mobile
+
+PERSON_LABELS = {
+    "id_number": _l("ID number"),
+    "name": _l("Name"),
+    "gender": _l("Gender"),
+    "birth_date": _l("Birth date"),
+    "phone": _l("Mobile phone"),
+    "education": _l("Education"),
+    "employer": _l("Employer unit"),
+    "internal_department": _l("Internal department"),
+    "title_series": _l("Title series"),
+    "title_level": _l("Title level"),
+    "title_name": _l("Title name"),
+    "title_date": _l("Date obtained"),
+    "status": _l("Status"),
+    "account": _l("Login account"),
+    "created_on": _l("Created on"),
+}
+
+
+class PersonView(ScopedModelView):
+    route_base = "/persons"
+    class_permission_name = "Person"
+    method_permission_name = READ_WRITE
+    datamodel = EagerInterface(Person)
+    list_title = _l("Professional personnel")
+    show_title = _l("Person details")
+    add_title = _l("Add person")
+    edit_title = _l("Edit person")
+    label_columns = PERSON_LABELS
+    list_columns = ["name", "id_number", "gender", "employer", "title_series", "title_level", "status"]
+    show_columns = ["name", "id_number", "gender", "birth_date", "phone", "education", "employer",
+                    "internal_department", "title_series", "title_level", "title_name",
+                    "title_date", "status", "created_on"]
+    add_columns = ["id_number", "name", "phone", "education", "employer", "internal_department",
+                   "title_series", "title_level", "title_name", "title_date"]
+    edit_columns = ["name", "phone", "education", "employer", "internal_department",
+                    "title_series", "title_level", "title_name", "title_date", "status"]
+    search_columns = ["name", "id_number", "employer", "title_series", "title_level", "status"]
+    order_columns = ["name", "id_number"]
+    base_order = ("id", "asc")
+    validators_columns = {
+        "id_number": [validators.DataRequired(), IdNumber()],
+        "name": [validators.DataRequired()],
+        "phone": [validators.Optional(), Mobile()],
+        "employer": [validators.DataRequired()],
+    }
+
+    def pre_add(self, item):
+        person_service.prepare_new_person(item)
+        super().pre_add(item)
+
+    def pre_update(self, item):
+        person_service.validate_person(item)
+        super().pre_update(item)

@@ -1,0 +1,411 @@
+"""All tables of the product, sectioned by area."""
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Optional
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+def _now() -> datetime.datetime:
+    return datetime.datetime.now()
+
+
+def _enum(cls, name):
+    """Store enum values (not names) as short strings, portable across databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class LabelledEnum(str, enum.Enum):
+    """A str enum whose members carry a translated title for display."""
+
+    @property
+    def label(self):
+        """Translated (lazy) label."""
+        return self._labels()[self.value]
+
+    @classmethod
+    def choices(cls):
+        return [(m.value, m.label) for m in cls]
+
+    def __str__(self) -> str:
+        return str(self.label)
+
+
+# --------------------------------------------------------------------------
+# Organisations
+# --------------------------------------------------------------------------
+
+
+class OrganisationType(LabelledEnum):
+    province = "province"
+    supervisory = "supervisory"
+    employer = "employer"
+    training_base = "training_base"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "province": _l("Provincial department"),
+            "supervisory": _l("Supervisory department"),
+            "employer": _l("Employer unit"),
+            "training_base": _l("Training base"),
+        }
+
+
+class OrganisationStatus(LabelledEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    disabled = "disabled"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "pending": _l("Pending review"),
+            "approved": _l("Approved"),
+            "rejected": _l("Rejected"),
+            "disabled": _l("Disabled"),
+        }
+
+
+class Organisation(Model):
+    __tablename__ = "organisation"
+    __table_args__ = (
+        Index(
+            "ix_organisation_path_prefix",
+            "path",
+            postgresql_ops={"path": "varchar_pattern_ops"},
+        ),
+        Index("ix_organisation_parent_id", "parent_id"),
+        Index("ix_organisation_type_status", "type", "status"),
+        Index("ix_organisation_name", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[OrganisationType] = mapped_column(
+        _enum(OrganisationType, "organisation_type"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: 统一社会信用代码 (GB 32100); unique where given
+    uscc: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    parent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    #: materialised path of ids, e.g. "/1/12/345/", always ending in "/"
+    path: Mapped[str] = mapped_column(String(255), nullable=False, default="/")
+    #: number of ancestors; the province has depth 0
+    depth: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    region: Mapped[Optional[str]] = mapped_column(String(100))
+    contact_person: Mapped[Optional[str]] = mapped_column(String(50))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    address: Mapped[Optional[str]] = mapped_column(String(255))
+    status: Mapped[OrganisationStatus] = mapped_column(
+        _enum(OrganisationStatus, "organisation_status"),
+        nullable=False,
+        default=OrganisationStatus.pending,
+    )
+    created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now)
+
+    parent: Mapped[Optional["Organisation"]] = relationship(
+        remote_side=[id], back_populates="children"
+    )
+    children: Mapped[list["Organisation"]] = relationship(back_populates="parent")
+    departments: Mapped[list["InternalDepartment"]] = relationship(
+        back_populates="organisation"
+    )
+
+    def __repr__(self) -> str:
+        return self.name
+
+    def place_under(self, parent: Optional["Organisation"]) -> None:
+        """Set parent, path and depth together; the id must be known (flushed)."""
+        self.parent = parent
+        prefix = parent.path if parent is not None else "/"
+        self.path = f"{prefix}{self.id}/"
+        self.depth = 0 if parent is None else parent.depth + 1
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.id
+
+
+class InternalDepartment(Model):
+    """内设部门 of an organisation."""
+
+    __tablename__ = "internal_department"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    remark: Mapped[Optional[str]] = mapped_column(String(255))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="departments")
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.organisation_id
+
+
+# --------------------------------------------------------------------------
+# Accounts (the FAB user, extended)
+# --------------------------------------------------------------------------
+
+
+class UserType(LabelledEnum):
+    supervisory = "supervisory"
+    employer = "employer"
+    training_base = "training_base"
+    personnel = "personnel"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "supervisory": _l("Supervisory department"),
+            "employer": _l("Employer unit"),
+            "training_base": _l("Training base"),
+            "personnel": _l("Professional personnel"),
+        }
+
+
+class Account(User):
+    """A login: FAB's ab_user with the ID number as username and an organisation."""
+
+    __tablename__ = "ab_user"
+    __table_args__ = (
+        Index(
+            "uq_ab_user_one_super_admin",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("is_super_admin"),
+            sqlite_where=text("is_super_admin = 1"),
+        ),
+        Index("ix_ab_user_organisation_id", "organisation_id"),
+        {"extend_existing": True},
+    )
+
+    #: 居民身份证号, also the FAB username
+    id_number: Mapped[Optional[str]] = mapped_column(String(18), unique=True)
+    real_name: Mapped[Optional[str]] = mapped_column(String(50))
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    organisation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    internal_department_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("internal_department.id")
+    )
+    user_type: Mapped[Optional[UserType]] = mapped_column(_enum(UserType, "user_type"))
+    #: the organisation's 超级管理员; at most one per organisation (partial unique index)
+    is_super_admin: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+    #: set after repeated failed logins; login refused until then
+    locked_until: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime)
+    #: set when an admin resets the password; the user must choose a new one
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=text("false")
+    )
+
+    organisation: Mapped[Optional[Organisation]] = relationship(
+        foreign_keys=[organisation_id]
+    )
+    internal_department: Mapped[Optional[InternalDepartment]] = relationship(
+        foreign_keys=[internal_department_id]
+    )
+
+    def get_full_name(self) -> str:
+        return self.real_name or self.username
+
+    def __repr__(self) -> str:
+        return self.get_full_name()
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.organisation_id
+
+
+# --------------------------------------------------------------------------
+# Reference data
+# --------------------------------------------------------------------------
+
+
+class TitleSeries(Model):
+    """职称系列 (national list of 27), seeded reference data."""
+
+    __tablename__ = "title_series"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(50), unique=True, nullable=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class TitleLevel(Model):
+    """职称级别: 正高级, 副高级, 中级, 助理级, 员级."""
+
+    __tablename__ = "title_level"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    sort_order: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+# --------------------------------------------------------------------------
+# Personnel
+# --------------------------------------------------------------------------
+
+
+class Gender(LabelledEnum):
+    male = "male"
+    female = "female"
+
+    @classmethod
+    def _labels(cls):
+        return {"male": _l("Male"), "female": _l("Female")}
+
+
+class PersonStatus(LabelledEnum):
+    pending = "pending"
+    active = "active"
+    rejected = "rejected"
+    left = "left"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "pending": _l("Pending review"),
+            "active": _l("Active"),
+            "rejected": _l("Rejected"),
+            "left": _l("Left"),
+        }
+
+
+class Education(LabelledEnum):
+    doctorate = "doctorate"
+    master = "master"
+    bachelor = "bachelor"
+    college = "college"
+    secondary = "secondary"
+    other = "other"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "doctorate": _l("Doctorate"),
+            "master": _l("Master"),
+            "bachelor": _l("Bachelor"),
+            "college": _l("Junior college"),
+            "secondary": _l("Secondary school"),
+            "other": _l("Other"),
+        }
+
+
+class Person(Model):
+    """专技人员: a professional employed by an employer unit."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        Index("ix_person_employer_id", "employer_id", "id"),
+        Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        Index("ix_person_title_series_level", "title_series_id", "title_level_id"),
+        Index("ix_person_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(50), nullable=False)
+    #: derived from the ID number
+    gender: Mapped[Gender] = mapped_column(_enum(Gender, "gender"), nullable=False)
+    #: derived from the ID number
+    birth_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    phone: Mapped[Optional[str]] = mapped_column(String(20))
+    education: Mapped[Optional[Education]] = mapped_column(_enum(Education, "education"))
+    employer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    internal_department_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("internal_department.id"), index=True
+    )
+    title_series_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_series.id"))
+    title_level_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_level.id"))
+    title_name: Mapped[Optional[str]] = mapped_column(String(100))
+    title_date: Mapped[Optional[datetime.date]] = mapped_column(Date)
+    status: Mapped[PersonStatus] = mapped_column(
+        _enum(PersonStatus, "person_status"), nullable=False, default=PersonStatus.active
+    )
+    account_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"), unique=True)
+    created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now)
+
+    employer: Mapped[Organisation] = relationship()
+    internal_department: Mapped[Optional[InternalDepartment]] = relationship()
+    title_series: Mapped[Optional[TitleSeries]] = relationship()
+    title_level: Mapped[Optional[TitleLevel]] = relationship()
+    account: Mapped[Optional[Account]] = relationship()
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.employer_id
+
+
+# --------------------------------------------------------------------------
+# Audit
+# --------------------------------------------------------------------------
+
+
+class AuditLog(Model):
+    """One row per change anyone makes: who, what, to which object, before/after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_created_on", "created_on"),
+        Index("ix_audit_log_actor_id", "actor_id"),
+        Index("ix_audit_log_org_path", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    action: Mapped[str] = mapped_column(String(50), nullable=False)
+    object_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    object_id: Mapped[Optional[int]] = mapped_column(Integer)
+    #: path of the organisation the object belongs to, so audit browsing is scoped
+    org_path: Mapped[Optional[str]] = mapped_column(String(255))
+    before: Mapped[Optional[str]] = mapped_column(Text)
+    after: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[Optional[str]] = mapped_column(String(500))
+    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+
+    actor: Mapped[Optional[Account]] = relationship(foreign_keys=[actor_id])

@@ -1,0 +1,70 @@
+"""Dashboard figures: counts in scope and a registry of to-do kinds that later features fill."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Organisation, OrganisationStatus, OrganisationType, Person, PersonStatus
+from app.scope import Scope, apply_scope, scope_for
+
+
+@dataclass
+class TodoKind:
+    """One kind of pending work: a label, a count in scope and the list it links to."""
+
+    key: str
+    label: str
+    count: Callable[[Scope], int]
+    endpoint: str
+
+
+#: to-do kinds register themselves here (review lists add theirs)
+TODO_REGISTRY: dict[str, TodoKind] = {}
+
+
+def register_todo(kind: TodoKind) -> None:
+    TODO_REGISTRY[kind.key] = kind
+
+
+@dataclass
+class Summary:
+    organisation: Organisation | None
+    scope: Scope
+    counts: dict = field(default_factory=dict)
+    todos: list = field(default_factory=list)
+
+
+def summary(user) -> Summary:
+    scope = scope_for(user)
+    result = Summary(organisation=user.organisation, scope=scope)
+    if scope.is_none:
+        return result
+    org_counts = dict(
+        db.session.execute(
+            apply_scope(
+                select(Organisation.type, func.count())
+                .where(Organisation.status == OrganisationStatus.approved)
+                .group_by(Organisation.type),
+                Organisation,
+                scope,
+            )
+        ).all()
+    )
+    persons = db.session.scalar(
+        apply_scope(
+            select(func.count()).select_from(Person).where(Person.status == PersonStatus.active),
+            Person,
+            scope,
+        )
+    )
+    result.counts = {
+        "employer": org_counts.get(OrganisationType.employer, 0),
+        "training_base": org_counts.get(OrganisationType.training_base, 0),
+        "supervisory": org_counts.get(OrganisationType.supervisory, 0),
+        "persons": persons or 0,
+    }
+    result.todos = [(kind, kind.count(scope)) for kind in TODO_REGISTRY.values()]
+    return result

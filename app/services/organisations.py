@@ -1,0 +1,118 @@
+"""Organisation rules: where each type may hang, paths, deletion, public registration."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import exists, select
+
+from app.extensions import db
+from app.models import (
+    Account,
+    InternalDepartment,
+    Organisation,
+    OrganisationStatus,
+    OrganisationType,
+    Person,
+    UserType,
+)
+from app.scope import current_scope
+from app.services import audit
+from app.services.transaction import ServiceError, transaction
+
+#: which parent types each organisation type may hang under
+ALLOWED_PARENTS = {
+    OrganisationType.supervisory: {OrganisationType.province, OrganisationType.supervisory},
+    OrganisationType.employer: {OrganisationType.province, OrganisationType.supervisory},
+    OrganisationType.training_base: {OrganisationType.province, OrganisationType.supervisory},
+    OrganisationType.province: set(),
+}
+
+
+def check_parent(org_type: OrganisationType, parent: Organisation | None) -> None:
+    if parent is None or parent.type not in ALLOWED_PARENTS[org_type]:
+        raise ServiceError(_("This type of organisation cannot be placed under the selected parent"))
+
+
+def check_uscc_free(uscc: str | None, own_id: int | None = None) -> None:
+    if not uscc:
+        return
+    query = select(Organisation.id).where(Organisation.uscc == uscc)
+    if own_id is not None:
+        query = query.where(Organisation.id != own_id)
+    if db.session.scalar(query) is not None:
+        raise ServiceError(_("This unified social credit code is already registered"))
+
+
+def prepare_new_organisation(org: Organisation) -> None:
+    """Admin-created organisation: validated, approved, flushed and placed in the tree."""
+    check_parent(org.type, org.parent)
+    check_uscc_free(org.uscc)
+    org.status = OrganisationStatus.approved
+    db.session.add(org)
+    db.session.flush()
+    org.place_under(org.parent)
+
+
+def validate_status_change(org: Organisation) -> None:
+    """Nobody approves or disables their own organisation."""
+    from sqlalchemy import inspect as sa_inspect
+
+    history = sa_inspect(org).attrs.status.history
+    if history.has_changes() and org.id == current_scope().org_id:
+        raise ServiceError(_("You cannot change the status of your own organisation"))
+    check_uscc_free(org.uscc, org.id)
+
+
+def ensure_deletable(org: Organisation) -> None:
+    blockers = [
+        (Organisation.parent_id == org.id, Organisation),
+        (Person.employer_id == org.id, Person),
+        (Account.organisation_id == org.id, Account),
+        (InternalDepartment.organisation_id == org.id, InternalDepartment),
+    ]
+    for condition, model in blockers:
+        if db.session.scalar(select(exists().where(condition))):
+            raise ServiceError(
+                _("This organisation still has subordinate organisations, personnel, accounts or departments and cannot be deleted")
+            )
+
+
+def ensure_department_empty(dept: InternalDepartment) -> None:
+    used = db.session.scalar(
+        select(exists().where(Person.internal_department_id == dept.id))
+    ) or db.session.scalar(select(exists().where(Account.internal_department_id == dept.id)))
+    if used:
+        raise ServiceError(_("This department still has people in it and cannot be deleted"))
+
+
+def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone, address,
+                         admin_id_number, admin_name, admin_phone, password) -> Organisation:
+    """主管部门注册 (manual 1): pending department, its registrant as super admin who may log in."""
+    from app.roles import ROLE_FOR_USER_TYPE
+    from app.services.accounts import new_account
+    from flask_appbuilder.security.sqla.models import Role
+
+    parent = db.session.get(Organisation, parent_id)
+    if parent is None or parent.status != OrganisationStatus.approved:
+        raise ServiceError(_("Please choose an approved parent department"))
+    check_parent(OrganisationType.supervisory, parent)
+    check_uscc_free(uscc)
+    with transaction():
+        org = Organisation(
+            type=OrganisationType.supervisory, name=name, uscc=uscc, region=region,
+            contact_person=contact_person, phone=phone, address=address,
+            status=OrganisationStatus.pending,
+        )
+        db.session.add(org)
+        db.session.flush()
+        org.place_under(parent)
+        role = db.session.scalar(select(Role).where(Role.name == ROLE_FOR_USER_TYPE["supervisory"]))
+        account = new_account(
+            id_number=admin_id_number, real_name=admin_name, phone=admin_phone, password=password,
+            organisation=org, user_type=UserType.supervisory, roles=[role] if role else [],
+            is_super_admin=True,
+        )
+        db.session.add(account)
+        db.session.flush()
+        audit.record("register", org, object_type="organisation", after=audit.snapshot(org),
+                     actor_id=account.id)
+    return org

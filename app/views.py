@@ -1,0 +1,24 @@
+"""One function that registers every view, API and menu entry."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+
+def register_views(appbuilder) -> None:
+    from app.admin.organisations import InternalDepartmentView, OrganisationView
+    from app.admin.persons import PersonView
+    from app.admin.registration import RegistrationView
+    from app.api.resources import OrganisationApi, PersonApi
+
+    account_cat = dict(category="Account management", category_label=_l("Account management"),
+                       category_icon="fa-sitemap")
+    appbuilder.add_view(OrganisationView, "Organisations", label=_l("Organisations"),
+                        icon="fa-building", **account_cat)
+    appbuilder.add_view(InternalDepartmentView, "Internal departments",
+                        label=_l("Internal departments"), icon="fa-th-list", **account_cat)
+    appbuilder.add_view(PersonView, "Persons", label=_l("Professional personnel"), icon="fa-users",
+                        category="Personnel", category_label=_l("Personnel"),
+                        category_icon="fa-id-card")
+    appbuilder.add_view_no_menu(RegistrationView)
+    appbuilder.add_api(OrganisationApi)
+    appbuilder.add_api(PersonApi)

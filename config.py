@@ -1,0 +1,92 @@
+"""Configuration: embedded defaults, secrets and URLs from the environment."""
+import os
+import secrets
+from datetime import timedelta
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.environ.get("JIJIAO_INSTANCE", os.path.join(BASE_DIR, "instance"))
+
+
+def _embedded_secret_key() -> str:
+    """Generate once and keep in the instance folder, so sessions survive restarts."""
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    path = os.path.join(INSTANCE_DIR, "secret_key")
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+class Config:
+    APP_NAME = "继教管理平台"
+    APP_THEME = ""
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by load_config
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "jijiao.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Security
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "省级管理员"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    #: failed logins before the account is locked, and for how long
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCK_MINUTES = 15
+    WTF_CSRF_ENABLED = True
+    FAB_API_MAX_PAGE_SIZE = 100
+    FAB_API_SWAGGER_UI = True
+    FAB_ADD_SECURITY_PERMISSION_VIEW = False
+    FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+    FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
+    #: schema comes from migrations and permissions from `flask sync-roles`, never from start-up side effects
+    FAB_UPDATE_PERMS = False
+    FAB_CREATE_DB = False
+    FAB_ROLES = {}  # role templates live in app/roles.py and are synced by a command
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=2)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+
+    # Language: Chinese only
+    BABEL_DEFAULT_LOCALE = "zh"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh": {"flag": "cn", "name": "简体中文"}}
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "app", "translations")
+
+    FAB_INDEX_VIEW = "app.admin.home.HomeView"
+    FAB_SECURITY_MANAGER_CLASS = "app.security.AppSecurityManager"
+
+    #: largest page any list or API returns
+    MAX_PAGE_SIZE = 100
+    #: seed the demo world when the database is empty (python run.py)
+    DEMO_DATA = os.environ.get("DEMO_DATA", "1") == "1"
+
+
+class TestConfig(Config):
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SECRET_KEY = "test-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    RATELIMIT_ENABLED = False
+    AUTH_RATE_LIMITED = False
+    DEMO_DATA = False
+
+
+def load_config(config=None):
+    """Resolve a config class and give it a secret key (env or instance file)."""
+    config = config or Config
+    if not getattr(config, "SECRET_KEY", None):
+        config.SECRET_KEY = _embedded_secret_key()
+    return config
