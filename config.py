@@ -82,6 +82,8 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     DEMO_DATA = False
+    #: cheap hashing keeps the suite fast; production keeps FAB's scrypt default
+    FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def load_config(config=None):

@@ -32,12 +32,14 @@ class EagerInterface(SQLAInterface):
         select_columns=None,
         outer_default_load: bool = False,
     ):
+        if select_columns or not self.list_relations:
+            # the REST path selects (and joins) exactly its dotted columns already
+            return super().query(filters, order_column, order_direction, page, page_size,
+                                 select_columns, outer_default_load)
         query = self.session.query(self.obj)
         count = self.query_count(query, filters, select_columns)
         query = self.apply_all(
             query, filters, order_column, order_direction, page, page_size, select_columns
         )
         options = [selectinload(getattr(self.obj, name)) for name in self.list_relations]
-        if options:
-            query = query.options(*options)
-        return count, query.all()
+        return count, query.options(*options).all()

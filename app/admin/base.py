@@ -5,7 +5,10 @@ from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
 
 from app.extensions import db
 from app.scope import SCOPE_BASE_FILTER, apply_scope, is_scoped_model, object_in_scope
@@ -23,6 +26,31 @@ def scope_related_fields(datamodel, configured: dict | None) -> dict:
             if SCOPE_BASE_FILTER not in filters:
                 filters.insert(0, SCOPE_BASE_FILTER)
     return result
+
+
+def enum_form_fields(datamodel, columns, labels: dict, configured: dict | None) -> dict:
+    """Select fields for enum columns: FAB's EnumField raises instead of reporting a bad choice."""
+    fields = dict(configured or {})
+    for name in columns or []:
+        if name in fields or name not in datamodel.list_columns or not datamodel.is_enum(name):
+            continue
+        column = datamodel.list_columns[name]
+        enum_class = column.type.enum_class
+
+        def coerce(value, enum_class=enum_class):
+            if value in (None, "") or isinstance(value, enum_class):
+                return value or None
+            return enum_class(value)
+
+        choices = [(m.value, m.label) for m in enum_class]
+        if column.nullable:
+            choices = [("", "—")] + choices
+        fields[name] = SelectField(
+            labels.get(name, name), choices=choices, coerce=coerce,
+            validators=[Optional()] if column.nullable else [DataRequired()],
+            widget=Select2Widget(),
+        )
+    return fields
 
 
 class OutOfScope(ValueError):
@@ -47,6 +75,10 @@ class ScopedModelView(ModelView):
             "search_form_query_rel_fields",
         ):
             setattr(self, attr, scope_related_fields(self.datamodel, getattr(self, attr)))
+        self.add_form_extra_fields = enum_form_fields(
+            self.datamodel, self.add_columns, self.label_columns, self.add_form_extra_fields)
+        self.edit_form_extra_fields = enum_form_fields(
+            self.datamodel, self.edit_columns, self.label_columns, self.edit_form_extra_fields)
         super().__init__(**kwargs)
         if hasattr(self.datamodel, "set_list_columns"):
             self.datamodel.set_list_columns(self.list_columns)

@@ -1,14 +1,18 @@
 """Organisations and their internal departments, limited to the viewer's subtree."""
 from __future__ import annotations
 
+from flask import flash, redirect
+from flask_appbuilder.actions import action
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
 
 from app.admin.base import ScopedModelView
 from app.interface import EagerInterface
-from app.models import InternalDepartment, Organisation
+from app.models import InternalDepartment, Organisation, OrganisationStatus
 from app.roles import READ_WRITE
 from app.services import organisations as org_service
+from app.services.transaction import ServiceError
 from app.validators import Mobile, Uscc
 
 ORG_LABELS = {
@@ -33,7 +37,7 @@ class OrganisationView(ScopedModelView):
 
     route_base = "/organisations"
     class_permission_name = "Organisation"
-    method_permission_name = READ_WRITE
+    method_permission_name = {**READ_WRITE, "disable": "write", "enable": "write"}
     datamodel = EagerInterface(Organisation)
     list_title = _l("Organisations")
     show_title = _l("Organisation details")
@@ -58,6 +62,24 @@ class OrganisationView(ScopedModelView):
     def pre_add(self, item):
         super().pre_add(item)
         org_service.prepare_new_organisation(item)
+
+    @action("disable", _l("Disable"), _l("Disable the selected organisations?"), "fa-ban")
+    def disable(self, items):
+        return self._set_status(items, OrganisationStatus.disabled)
+
+    @action("enable", _l("Enable"), _l("Enable the selected organisations?"), "fa-check")
+    def enable(self, items):
+        return self._set_status(items, OrganisationStatus.approved)
+
+    def _set_status(self, items, status):
+        items = items if isinstance(items, list) else [items]
+        try:
+            done, skipped = org_service.set_status([i.id for i in items], status)
+        except ServiceError as exc:
+            flash(str(exc), "danger")
+        else:
+            flash(_("%(done)d done, %(skipped)d skipped", done=done, skipped=skipped), "info")
+        return redirect(self.get_redirect())
 
     def pre_update(self, item):
         org_service.validate_status_change(item)

@@ -116,3 +116,21 @@ def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone
         audit.record("register", org, object_type="organisation", after=audit.snapshot(org),
                      actor_id=account.id)
     return org
+
+
+def set_status(org_ids: list[int], status: OrganisationStatus) -> tuple[int, int]:
+    """Enable or disable organisations in scope (the caller loaded them through the scope)."""
+    scope = current_scope()
+    if scope.org_id in org_ids:
+        raise ServiceError(_("You cannot change the status of your own organisation"))
+    done = skipped = 0
+    with transaction():
+        for org in db.session.query(Organisation).filter(Organisation.id.in_(org_ids)):
+            if org.status == status or org.status not in (OrganisationStatus.approved, OrganisationStatus.disabled):
+                skipped += 1
+                continue
+            before = {"status": org.status.value}
+            org.status = status
+            audit.record("set_status", org, before=before, after={"status": status.value})
+            done += 1
+    return done, skipped
