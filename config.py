@@ -21,19 +21,27 @@ def _embedded_secret_key() -> str:
         return fh.read().strip()
 
 
+def database_url(url: str) -> str:
+    """Plain postgresql:// URLs use psycopg2, the driver we pin (SQLAlchemy 2.1 defaults to psycopg 3)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 class Config:
     APP_NAME = "继教管理平台"
     APP_THEME = ""
     SECRET_KEY = os.environ.get("SECRET_KEY") or None  # filled by load_config
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "jijiao.db")
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "jijiao.db"))
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
 
     # Security
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "省级管理员"
-    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_ROLE_PUBLIC = "公共访问"
     AUTH_USER_REGISTRATION = False
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
@@ -78,7 +86,7 @@ class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key-not-for-production"
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     DEMO_DATA = False

@@ -31,7 +31,7 @@ SUPERVISORY = "主管部门管理员"
 EMPLOYER = "用人单位管理员"
 TRAINING_BASE = "继教基地管理员"
 PERSONNEL = "专技人员"
-PUBLIC = "Public"
+PUBLIC = "公共访问"
 
 #: every signed-in user may see their own account and change their password
 SELF_SERVICE = [("can_self", "Account"), ("can_write", "ChangePassword")]
@@ -111,3 +111,28 @@ def sync_roles(appbuilder) -> dict[str, int]:
             role.permissions = pvms
             counts[name] = len(pvms)
     return counts
+
+
+# ---------------------------------------------------------------- readable permission names
+def _labels():
+    from flask_babel import lazy_gettext as _l
+
+    permissions = {"can_read": _l("view"), "can_write": _l("maintain"), "menu_access": _l("menu"),
+                   "can_self": _l("own account"), "can_get": _l("view"), "can_show": _l("view")}
+    areas = {
+        "Organisation": _l("Organisations"), "InternalDepartment": _l("Internal departments"),
+        "Account": _l("Accounts"), "Person": _l("Professional personnel"), "Role": _l("Roles"),
+        "ChangePassword": _l("Change password"), "OpenApi": _l("API docs"),
+        "SwaggerView": _l("API docs"), "Account management": _l("Account management"),
+        "Organisations": _l("Organisations"), "Internal departments": _l("Internal departments"),
+        "Accounts": _l("Accounts"), "Personnel": _l("Personnel"), "Persons": _l("Professional personnel"),
+        "Roles": _l("Roles"), "System": _l("System"), "API docs": _l("API docs"),
+    }
+    return permissions, areas
+
+
+def permission_label(pv) -> str:
+    """'机构管理：维护' rather than 'can write on Organisation'."""
+    permissions, areas = _labels()
+    perm, view = pv.permission.name, pv.view_menu.name
+    return f"{areas.get(view, view)}：{permissions.get(perm, perm)}"

@@ -53,7 +53,9 @@ def _reset_schema(db) -> None:
 
 
 def make_config(url: str, **overrides):
-    return type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+    from config import database_url
+
+    return type("Cfg", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url(url), **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
 from app.extensions import db
@@ -53,6 +54,40 @@ def enum_form_fields(datamodel, columns, labels: dict, configured: dict | None) 
     return fields
 
 
+def display_value(value):
+    """How a stored value reads on a page: enum labels, 是/否, and blank for nothing."""
+    if value is None:
+        return ""
+    if value is True:
+        return str(_l("Yes"))
+    if value is False:
+        return str(_l("No"))
+    return value
+
+
+def display_formatters(datamodel, columns, configured: dict | None) -> dict:
+    """A formatter for every shown column FAB would print raw (None, True, enum values)."""
+    formatters = dict(configured or {})
+    for name in columns or []:
+        if name in formatters:
+            continue
+        if name in datamodel.list_columns and datamodel.is_enum(name):
+            enum_class = datamodel.list_columns[name].type.enum_class
+            formatters[name] = lambda v, e=enum_class: e(v).label if v not in (None, "") else ""
+        else:
+            formatters[name] = display_value
+    return formatters
+
+
+def label_blank_choices(form_class) -> None:
+    """WTForms 3.3 prints the value "__None" when FAB's blank choice has no label: give it one."""
+    for value in vars(form_class).values():
+        if isinstance(value, UnboundField) and value.kwargs.get("allow_blank"):
+            value.kwargs.setdefault("blank_text", "—")
+            if not value.kwargs["blank_text"]:
+                value.kwargs["blank_text"] = "—"
+
+
 class OutOfScope(ValueError):
     """Raised when a new or edited row would land outside the viewer's scope."""
 
@@ -80,6 +115,11 @@ class ScopedModelView(ModelView):
         self.edit_form_extra_fields = enum_form_fields(
             self.datamodel, self.edit_columns, self.label_columns, self.edit_form_extra_fields)
         super().__init__(**kwargs)
+        for form_class in (self.add_form, self.edit_form, self.search_form):
+            if form_class is not None:
+                label_blank_choices(form_class)
+        shown = list(dict.fromkeys(list(self.list_columns) + list(self.show_columns)))
+        self.formatters_columns = display_formatters(self.datamodel, shown, self.formatters_columns)
         if hasattr(self.datamodel, "set_list_columns"):
             self.datamodel.set_list_columns(self.list_columns)
 

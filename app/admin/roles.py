@@ -1,11 +1,25 @@
 """Role management: province only here; copying a role never widens anyone's powers."""
 from flask import abort
 from flask_appbuilder.actions import action
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder.security.sqla.models import PermissionView
 from flask_appbuilder.security.views import RoleModelView
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import lazy_gettext as _l
 
-from app.roles import READ_WRITE
+from app.extensions import db
+from app.roles import READ_WRITE, permission_label
 from app.scope import current_scope
+
+
+def _permission_field():
+    return QuerySelectMultipleField(
+        _l("Permissions"),
+        query_func=lambda: db.session.query(PermissionView).order_by(PermissionView.view_menu_id).all(),
+        get_label=permission_label,
+        widget=Select2ManyWidget(),
+    )
 
 
 class RoleView(RoleModelView):
@@ -13,7 +27,19 @@ class RoleView(RoleModelView):
     class_permission_name = "Role"
     method_permission_name = {**READ_WRITE, "copy_role": "write"}
     list_title = _l("Roles")
-    label_columns = {"name": _l("Name"), "permissions": _l("Permissions"), "user": _l("Accounts")}
+    show_title = _l("Role details")
+    add_title = _l("Add role")
+    edit_title = _l("Edit role")
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_columns = ["name", "permissions"]
+    show_columns = ["name", "permissions"]
+    add_columns = edit_columns = ["name", "permissions"]
+    search_columns = ["name", "permissions"]
+    label_columns = {"name": _l("Role name"), "permissions": _l("Permissions"), "user": _l("Accounts")}
+    formatters_columns = {"permissions": lambda pvs: "、".join(sorted(permission_label(p) for p in pvs))}
+    add_form_extra_fields = {"permissions": _permission_field()}
+    edit_form_extra_fields = {"permissions": _permission_field()}
 
     @action("copyrole", _l("Copy Role"), _l("Copy the selected roles?"), icon="fa-copy", single=False)
     def copy_role(self, items):
