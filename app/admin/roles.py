@@ -17,6 +17,7 @@ def _permission_field():
     return QuerySelectMultipleField(
         _l("Permissions"),
         query_func=lambda: db.session.query(PermissionView).order_by(PermissionView.view_menu_id).all(),
+        get_pk_func=lambda pv: pv.id,
         get_label=permission_label,
         widget=Select2ManyWidget(),
     )
