@@ -123,7 +123,7 @@ def _labels():
         "Organisation": _l("Organisations"), "InternalDepartment": _l("Internal departments"),
         "Account": _l("Accounts"), "Person": _l("Professional personnel"), "Role": _l("Roles"),
         "ChangePassword": _l("Change password"), "OpenApi": _l("API docs"),
-        "SwaggerView": _l("API docs"), "Account management": _l("Account management"),
+        "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"), "Account management": _l("Account management"),
         "Organisations": _l("Organisations"), "Internal departments": _l("Internal departments"),
         "Accounts": _l("Accounts"), "Personnel": _l("Personnel"), "Persons": _l("Professional personnel"),
         "Roles": _l("Roles"), "System": _l("System"), "API docs": _l("API docs"),

@@ -122,6 +122,10 @@ class AccountView(ScopedModelView, UserDBModelView):
             self.show_template, title=_l("My account"), widgets=widgets, appbuilder=self.appbuilder
         )
 
+    def userinfoedit(self, item):
+        """FAB's name-editing action is not offered: names follow the ID-card record."""
+        abort(404)
+
     def pre_add(self, item):
         account_service.prepare_new_account(item)
         super().pre_add(item)
