@@ -34,6 +34,7 @@ def create_app(config=None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=AppSecurityManager, update_perms=False)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    _protect_csrf(app)
     cli.register(app)
     app.before_request(_require_password_change)
     return app
@@ -52,3 +53,14 @@ def _require_password_change():
     if request.endpoint and request.endpoint.endswith(".logout"):
         return None
     return redirect(url_for("ChangePasswordView.this_form_get"))
+
+
+def _protect_csrf(app: Flask) -> None:
+    """CSRF on every form and action; the REST API authenticates by JWT only, so it is exempt."""
+    from flask_appbuilder.api import BaseApi
+    from flask_wtf.csrf import CSRFProtect
+
+    csrf = CSRFProtect(app)
+    for view in app.appbuilder.baseviews:
+        if isinstance(view, BaseApi):
+            csrf.exempt(view.blueprint)

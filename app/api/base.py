@@ -15,7 +15,8 @@ class ScopedModelRestApi(ModelRestApi):
 
     max_page_size = MAX_PAGE_SIZE
     page_size = 20
-    allow_browser_login = True
+    #: JWT only: a cookie-authenticated API would need CSRF protection too
+    allow_browser_login = False
 
     def __init__(self):
         self.base_filters = [SCOPE_BASE_FILTER] + list(self.base_filters or [])
