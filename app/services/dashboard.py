@@ -47,6 +47,7 @@ def summary(user) -> Summary:
             apply_scope(
                 select(Organisation.type, func.count())
                 .where(Organisation.status == OrganisationStatus.approved)
+                .where(Organisation.id != (scope.org_id or -1))
                 .group_by(Organisation.type),
                 Organisation,
                 scope,

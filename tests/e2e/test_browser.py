@@ -1,0 +1,113 @@
+"""End to end in headless Chromium: real pages, real clicks."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import HEALTH_ID
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                  "--lang=zh-CN"]
+
+
+@pytest.fixture(scope="module")
+def server(app):
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}"
+    http.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def _login(browser, server, id_number, password, user_type_label):
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(server + "/login/")
+    for label in browser.find_elements(By.CSS_SELECTOR, "label.radio-inline"):
+        if user_type_label in label.text:
+            label.click()
+    browser.find_element(By.ID, "username").send_keys(id_number)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.ID, "login-submit").click()
+
+
+def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, server):
+    from selenium.webdriver.common.by import By
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    assert browser.find_element(By.ID, "home-org").text == "湖北省卫生健康委员会"
+    assert int(browser.find_element(By.ID, "count-persons").text) > 0
+    browser.save_screenshot(str(server_screenshot_path("home")))
+    browser.find_element(By.ID, "user-menu").click()
+    browser.find_element(By.ID, "menu-change-password").click()
+    assert "原密码" in browser.page_source
+    browser.find_element(By.ID, "user-menu").click()
+    browser.find_element(By.ID, "menu-logout").click()
+    assert "/login" in browser.current_url
+
+
+def test_wrong_user_type_is_refused_in_the_browser(browser, server):
+    from selenium.webdriver.common.by import By
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "用人单位")
+    assert "/login" in browser.current_url
+    assert "所选用户类型与该账号不符" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_person_list_is_scoped_and_chinese(browser, server):
+    from selenium.webdriver.common.by import By
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    browser.get(server + "/persons/list/")
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "专技人员" in body and "武汉大学" not in body
+    browser.save_screenshot(str(server_screenshot_path("persons")))
+
+
+def test_parent_picker_searches_as_you_type(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.delete_all_cookies()
+    browser.get(server + "/register/supervisory")
+    browser.find_element(By.CSS_SELECTOR, "#parent_id + .select2 .select2-selection").click()
+    search = browser.find_element(By.CSS_SELECTOR, ".select2-search__field")
+    search.send_keys("教育")
+
+    def settled(driver):
+        text = driver.find_element(By.CSS_SELECTOR, ".select2-results").text
+        return text if "湖北省教育厅" in text and "正在搜索" not in text and "卫生" not in text else False
+
+    results = WebDriverWait(browser, 5).until(settled)
+    assert "武汉市教育局" in results
+    browser.save_screenshot(str(server_screenshot_path("register")))
+
+
+def server_screenshot_path(name):
+    import os
+    import tempfile
+
+    folder = os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())
+    return os.path.join(folder, f"jijiao-{name}.png")
