@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -34,7 +35,7 @@ def _enum(cls, name):
         cls,
         name=name,
         native_enum=False,
-        length=20,
+        length=max(20, *(len(m.value) for m in cls)),
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
@@ -81,6 +82,7 @@ class OrganisationStatus(LabelledEnum):
     pending = "pending"
     approved = "approved"
     rejected = "rejected"
+    withdrawn = "withdrawn"
     disabled = "disabled"
 
     @classmethod
@@ -89,6 +91,7 @@ class OrganisationStatus(LabelledEnum):
             "pending": _l("Pending review"),
             "approved": _l("Approved"),
             "rejected": _l("Rejected"),
+            "withdrawn": _l("Withdrawn"),
             "disabled": _l("Disabled"),
         }
 
@@ -299,6 +302,7 @@ class PersonStatus(LabelledEnum):
     pending = "pending"
     active = "active"
     rejected = "rejected"
+    withdrawn = "withdrawn"
     left = "left"
 
     @classmethod
@@ -307,6 +311,7 @@ class PersonStatus(LabelledEnum):
             "pending": _l("Pending review"),
             "active": _l("Active"),
             "rejected": _l("Rejected"),
+            "withdrawn": _l("Withdrawn"),
             "left": _l("Left"),
         }
 
@@ -405,7 +410,123 @@ class AuditLog(Model):
     before: Mapped[Optional[str]] = mapped_column(Text)
     after: Mapped[Optional[str]] = mapped_column(Text)
     comment: Mapped[Optional[str]] = mapped_column(String(500))
+    #: for review transitions: the state before and after
+    from_state: Mapped[Optional[str]] = mapped_column(String(20))
+    to_state: Mapped[Optional[str]] = mapped_column(String(20))
     ip: Mapped[Optional[str]] = mapped_column(String(45))
     created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
 
     actor: Mapped[Optional[Account]] = relationship(foreign_keys=[actor_id])
+
+
+# --------------------------------------------------------------------------
+# Reviews (DESIGN.md §2): one state machine for everything someone submits
+# --------------------------------------------------------------------------
+
+
+class ReviewStatus(LabelledEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "pending": _l("Pending review"),
+            "approved": _l("Approved"),
+            "rejected": _l("Rejected"),
+            "withdrawn": _l("Withdrawn"),
+        }
+
+
+class Reviewable:
+    """Columns every reviewable item carries; the workflow service drives them."""
+
+    status: Mapped[ReviewStatus] = mapped_column(
+        _enum(ReviewStatus, "review_status"), nullable=False, default=ReviewStatus.pending
+    )
+    submitted_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    submitted_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    reviewed_on: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime)
+    #: 驳回原因, shown to the submitter
+    reject_reason: Mapped[Optional[str]] = mapped_column(String(500))
+
+
+class ReviewKind(LabelledEnum):
+    person_registration = "person_registration"
+    unit_registration = "unit_registration"
+    base_registration = "base_registration"
+    supervisory_registration = "supervisory_registration"
+    person_change = "person_change"
+    organisation_change = "organisation_change"
+    parent_change = "parent_change"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "person_registration": _l("Personnel registration"),
+            "unit_registration": _l("Unit registration"),
+            "base_registration": _l("Training base registration"),
+            "supervisory_registration": _l("Supervisory department registration"),
+            "person_change": _l("Personnel information change"),
+            "organisation_change": _l("Organisation information change"),
+            "parent_change": _l("Parent department change"),
+        }
+
+
+class ReviewRequest(Reviewable, Model):
+    """A registration or change request awaiting a department's decision."""
+
+    __tablename__ = "review_request"
+    __table_args__ = (
+        Index(
+            "uq_review_request_one_pending",
+            "kind",
+            "subject_id",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index("ix_review_request_kind_status_org", "kind", "status", "org_id"),
+        Index("ix_review_request_target_org_id", "target_org_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[ReviewKind] = mapped_column(_enum(ReviewKind, "review_kind"), nullable=False)
+    #: the person or organisation the request is about
+    subject_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the subject's name and ID number / credit code when submitted, so lists need no joins
+    subject_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    subject_code: Mapped[Optional[str]] = mapped_column(String(18))
+    #: organisation whose supervisory chain reviews it (the employer, or the organisation itself)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    #: a second reviewing side: the new parent of a parent change
+    target_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    #: JSON of the values before and after, for change requests
+    before: Mapped[Optional[str]] = mapped_column(Text)
+    after: Mapped[Optional[str]] = mapped_column(Text)
+    #: server-generated name of an uploaded evidence file
+    evidence_file: Mapped[Optional[str]] = mapped_column(String(100))
+    evidence_name: Mapped[Optional[str]] = mapped_column(String(255))
+    #: two-party decisions (parent change): who approved on each side
+    source_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    target_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    target_organisation: Mapped[Optional[Organisation]] = relationship(foreign_keys=[target_org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="ReviewRequest.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="ReviewRequest.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.kind.label} #{self.id}"
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.org_id
+
+    @classmethod
+    def scope_condition(cls, org_ids):
+        """Visible from either side: the subject's chain or, for a parent change, the new parent's."""
+        return or_(cls.org_id.in_(org_ids), cls.target_org_id.in_(org_ids))

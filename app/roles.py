@@ -24,6 +24,18 @@ AREA_MENUS = {
     "Person": ["Personnel", "Persons"],
     "Role": ["System", "Roles"],
     "ApiDocs": ["System", "API docs"],
+    "OwnOrganisation": ["Account management", "Basic information"],
+    "OrgAdmin": ["Account management", "Administrators"],
+    "CustomRole": ["Account management", "Custom roles"],
+    "Subordinate": ["Account management", "Subordinate organisations"],
+    "AuditLog": ["System", "Audit log"],
+    "RegistrationReview": ["Registration review", "Personnel registration review",
+                           "Unit registration review", "Training base registration review",
+                           "Department registration review"],
+    "ChangeReview": ["Change review", "Personnel change review", "Organisation change review",
+                     "Parent change review"],
+    "Review": [],
+    "SelfService": ["My information", "My record"],
 }
 
 PROVINCE = "省级管理员"
@@ -40,21 +52,29 @@ SELF_SERVICE = [("can_self", "Account"), ("can_write", "ChangePassword")]
 ROLE_TEMPLATES: dict[str, dict] = {
     PROVINCE: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
-                  ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu")],
+                  ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
+                  ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
+                  ("Subordinate", "write"), ("AuditLog", "read"), ("RegistrationReview", "write"),
+                  ("ChangeReview", "write"), ("Review", "write")],
         "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
-                  ("Person", "write")],
+                  ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
+                  ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
+                  ("RegistrationReview", "write"), ("ChangeReview", "write"), ("Review", "write")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
-                  ("Person", "write")],
+                  ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
+                  ("CustomRole", "write"), ("AuditLog", "read")],
     },
     TRAINING_BASE: {
-        "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read")],
+        "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
+                  ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
+                  ("AuditLog", "read")],
     },
-    PERSONNEL: {"areas": []},
+    PERSONNEL: {"areas": [("SelfService", "write")]},
 }
 
 #: the template role each user type gets by default
@@ -78,6 +98,12 @@ def template_pairs(name: str) -> set[tuple[str, str]]:
         for menu in AREA_MENUS.get(area, []):
             pairs.add(("menu_access", menu))
     return pairs
+
+
+def missing_permissions(name: str) -> set[tuple[str, str]]:
+    """Template pairs with no permission in the database (a typo, or a view not registered)."""
+    have = {(pv.permission.name, pv.view_menu.name) for pv in db.session.query(PermissionView)}
+    return template_pairs(name) - have
 
 
 def sync_roles(appbuilder) -> dict[str, int]:
@@ -105,9 +131,6 @@ def sync_roles(appbuilder) -> dict[str, int]:
                 pv for pv in db.session.query(PermissionView).all()
                 if (pv.permission.name, pv.view_menu.name) in wanted
             ]
-            missing = wanted - {(pv.permission.name, pv.view_menu.name) for pv in pvms}
-            if missing:
-                raise RuntimeError(f"role template {name} names unknown permissions: {sorted(missing)}")
             role.permissions = pvms
             counts[name] = len(pvms)
     return counts
@@ -123,16 +146,23 @@ def _labels():
         "Organisation": _l("Organisations"), "InternalDepartment": _l("Internal departments"),
         "Account": _l("Accounts"), "Person": _l("Professional personnel"), "Role": _l("Roles"),
         "ChangePassword": _l("Change password"), "OpenApi": _l("API docs"),
-        "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"), "Account management": _l("Account management"),
-        "Organisations": _l("Organisations"), "Internal departments": _l("Internal departments"),
-        "Accounts": _l("Accounts"), "Personnel": _l("Personnel"), "Persons": _l("Professional personnel"),
-        "Roles": _l("Roles"), "System": _l("System"), "API docs": _l("API docs"),
+        "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
+        "OwnOrganisation": _l("Basic information"), "OrgAdmin": _l("Administrators"),
+        "CustomRole": _l("Custom roles"), "Subordinate": _l("Subordinate organisations"),
+        "AuditLog": _l("Audit log"), "RegistrationReview": _l("Registration review"),
+        "ChangeReview": _l("Change review"), "Review": _l("Review API"),
+        "SelfService": _l("My information"),
     }
     return permissions, areas
 
 
 def permission_label(pv) -> str:
-    """'机构管理：维护' rather than 'can write on Organisation'."""
+    """'机构管理：维护' rather than 'can write on Organisation'; menus by their own labels."""
+    from flask import current_app
+
     permissions, areas = _labels()
     perm, view = pv.permission.name, pv.view_menu.name
+    if perm == "menu_access":
+        item = current_app.appbuilder.menu.find(view)
+        return f"{permissions[perm]}：{item.label if item is not None else areas.get(view, view)}"
     return f"{areas.get(view, view)}：{permissions.get(perm, perm)}"

@@ -111,6 +111,24 @@ class AppSecurityManager(SecurityManager):
         self.update_user_auth_stat(user, True)
         return AuthResult(user)
 
+    def verify_password(self, username: str, password: str) -> AuthResult:
+        """Check credentials of any account, active or not (registration progress pages).
+
+        Failures count towards the same lockout as the login.
+        """
+        username = normalize_id_number(username or "")
+        user = self.find_user(username=username) if username and password else None
+        now = datetime.datetime.now()
+        if user is None:
+            return AuthResult(None, _("Incorrect ID number or password"))
+        if user.locked_until and user.locked_until > now:
+            return AuthResult(None, _("Too many failed logins: the account is locked until %(time)s",
+                                      time=user.locked_until.strftime("%H:%M")))
+        if not check_password_hash(user.password or "", password):
+            self._register_failure(user, now)
+            return AuthResult(None, _("Incorrect ID number or password"))
+        return AuthResult(user)
+
     def _register_failure(self, user: Account, now: datetime.datetime) -> None:
         failures = (user.fail_login_count or 0) + 1
         if failures >= current_app.config["LOGIN_MAX_FAILURES"]:

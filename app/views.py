@@ -22,3 +22,11 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view_no_menu(RegistrationView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(PersonApi)
+
+    # each feature module registers its own views below (one line each)
+    from app.admin import reviews
+
+    reviews.register(appbuilder)
+    # --- account management (issue 3) ---
+    # --- public registration pages ---
+    # --- personnel self-service ---

@@ -19,6 +19,8 @@ class TodoKind:
     label: str
     count: Callable[[Scope], int]
     endpoint: str
+    #: permission area the viewer needs to see this kind (None: everyone with a scope)
+    area: str | None = None
 
 
 #: to-do kinds register themselves here (review lists add theirs)
@@ -67,5 +69,11 @@ def summary(user) -> Summary:
         "supervisory": org_counts.get(OrganisationType.supervisory, 0),
         "persons": persons or 0,
     }
-    result.todos = [(kind, kind.count(scope)) for kind in TODO_REGISTRY.values()]
+    from flask import current_app
+
+    perms = current_app.appbuilder.sm._permission_set(user)
+    result.todos = [
+        (kind, kind.count(scope)) for kind in TODO_REGISTRY.values()
+        if kind.area is None or ("can_read", kind.area) in perms
+    ]
     return result

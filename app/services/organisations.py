@@ -113,8 +113,11 @@ def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone
         )
         db.session.add(account)
         db.session.flush()
-        audit.record("register", org, object_type="organisation", after=audit.snapshot(org),
-                     actor_id=account.id)
+        from app.models import ReviewKind
+        from app.workflow.submissions import submit
+
+        submit(ReviewKind.supervisory_registration, subject_id=org.id, org_id=org.id,
+               subject_name=org.name, subject_code=org.uscc, submitted_by_id=account.id)
     return org
 
 

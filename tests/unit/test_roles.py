@@ -19,7 +19,8 @@ def test_only_the_province_manages_roles_and_reads_the_api_docs():
 
 
 def test_personnel_get_self_service_only():
-    assert {area for _, area in template_pairs(PERSONNEL)} == {"Account", "ChangePassword"}
+    areas = {area for perm, area in template_pairs(PERSONNEL) if perm != "menu_access"}
+    assert areas == {"Account", "ChangePassword", "SelfService"}
 
 
 def test_supervisory_admin_maintains_its_own_areas():
@@ -39,3 +40,10 @@ def test_sync_roles_is_idempotent_and_matches_templates(app_ctx):
     assert first == second
     role = db.session.query(Role).filter_by(name=SUPERVISORY).one()
     assert {(p.permission.name, p.view_menu.name) for p in role.permissions} == template_pairs(SUPERVISORY)
+
+
+def test_every_template_permission_exists_once_views_are_registered(app_ctx):
+    from app.roles import missing_permissions
+
+    for name in ROLE_TEMPLATES:
+        assert missing_permissions(name) == set(), name

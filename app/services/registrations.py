@@ -1,0 +1,163 @@
+"""Public registrations and change requests: they create a pending request for the workflow."""
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from flask_appbuilder.security.sqla.models import Role
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    Account,
+    InternalDepartment,
+    Organisation,
+    OrganisationStatus,
+    OrganisationType,
+    Person,
+    PersonStatus,
+    ReviewKind,
+    UserType,
+)
+from app.roles import ROLE_FOR_USER_TYPE
+from app.services.accounts import hash_password, new_account
+from app.services.organisations import check_parent, check_uscc_free
+from app.services.persons import fill_from_id_number
+from app.services.transaction import ServiceError, transaction
+from app.workflow.policies import ORGANISATION_CHANGE_FIELDS, PERSON_CHANGE_FIELDS
+from app.workflow.submissions import submit
+
+ORG_KIND = {
+    OrganisationType.employer: (ReviewKind.unit_registration, UserType.employer),
+    OrganisationType.training_base: (ReviewKind.base_registration, UserType.training_base),
+}
+
+
+def _role(user_type: UserType) -> list[Role]:
+    role = db.session.scalar(select(Role).where(Role.name == ROLE_FOR_USER_TYPE[user_type.value]))
+    return [role] if role else []
+
+
+def _approved(org_id: Optional[int], types: set) -> Organisation:
+    org = db.session.get(Organisation, org_id) if org_id else None
+    if org is None or org.status != OrganisationStatus.approved or org.type not in types:
+        raise ServiceError(_("Please choose an approved organisation from the list"))
+    return org
+
+
+def register_person(*, id_number: str, name: str, phone: str, password: str, employer_id: int,
+                    education=None, internal_department_id: Optional[int] = None,
+                    title_series_id=None, title_level_id=None, title_name=None, title_date=None) -> Person:
+    """专技人员注册: a pending person and an inactive login until the supervisory chain approves."""
+    employer = _approved(employer_id, {OrganisationType.employer})
+    dept = None
+    if internal_department_id:
+        dept = db.session.get(InternalDepartment, internal_department_id)
+        if dept is None or dept.organisation_id != employer.id:
+            raise ServiceError(_("The internal department does not belong to the employer unit"))
+    with transaction():
+        person = db.session.scalar(select(Person).where(Person.id_number == id_number))
+        if person is not None and person.status not in (PersonStatus.withdrawn,):
+            raise ServiceError(_("A person with this ID number already exists"))
+        if person is None:
+            person = Person(id_number=id_number)
+            db.session.add(person)
+        person.name, person.phone, person.education = name, phone, education
+        person.employer, person.internal_department = employer, dept
+        person.title_series_id, person.title_level_id = title_series_id, title_level_id
+        person.title_name, person.title_date = title_name, title_date
+        person.status = PersonStatus.pending
+        fill_from_id_number(person)
+        account = db.session.scalar(select(Account).where(Account.username == id_number))
+        if account is None:
+            account = new_account(id_number=id_number, real_name=name, phone=phone, password=password,
+                                  organisation=employer, user_type=UserType.personnel,
+                                  roles=_role(UserType.personnel), active=False)
+            db.session.add(account)
+        elif account.user_type != UserType.personnel or account.active:
+            raise ServiceError(_("An account with this ID number already exists"))
+        else:
+            account.password = hash_password(password)
+            account.organisation = employer
+        db.session.flush()
+        person.account_id = account.id
+        submit(ReviewKind.person_registration, subject_id=person.id, org_id=employer.id,
+               subject_name=name, subject_code=id_number, submitted_by_id=account.id)
+    return person
+
+
+def register_organisation(*, org_type: OrganisationType, name: str, uscc: str, parent_id: int,
+                          region=None, contact_person=None, phone=None, address=None,
+                          admin_id_number: str, admin_name: str, admin_phone: str,
+                          password: str) -> Organisation:
+    """用人单位 / 继续教育基地注册: pending organisation, inactive super admin, a request to the department."""
+    kind, user_type = ORG_KIND[org_type]
+    parent = _approved(parent_id, {OrganisationType.province, OrganisationType.supervisory})
+    check_parent(org_type, parent)
+    check_uscc_free(uscc)
+    with transaction():
+        org = Organisation(type=org_type, name=name, uscc=uscc, region=region,
+                           contact_person=contact_person, phone=phone, address=address,
+                           status=OrganisationStatus.pending)
+        db.session.add(org)
+        db.session.flush()
+        org.place_under(parent)
+        account = new_account(id_number=admin_id_number, real_name=admin_name, phone=admin_phone,
+                              password=password, organisation=org, user_type=user_type,
+                              roles=_role(user_type), is_super_admin=True, active=False)
+        db.session.add(account)
+        db.session.flush()
+        submit(kind, subject_id=org.id, org_id=org.id, subject_name=name, subject_code=uscc,
+               submitted_by_id=account.id)
+    return org
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
+
+
+def request_person_change(person_id: int, actor_id: int, changes: dict, evidence=None):
+    """人员信息修改: the person proposes new title data; the chain reviews the before/after."""
+    person = db.session.get(Person, person_id)
+    after = {k: _plain(v) for k, v in changes.items() if k in PERSON_CHANGE_FIELDS}
+    before = {k: _plain(getattr(person, k)) for k in after}
+    if after == before:
+        raise ServiceError(_("Nothing was changed"))
+    with transaction():
+        return submit(ReviewKind.person_change, subject_id=person.id, org_id=person.employer_id,
+                      subject_name=person.name, subject_code=person.id_number,
+                      submitted_by_id=actor_id, before=before, after=after, evidence=evidence)
+
+
+def request_organisation_change(org_id: int, actor_id: int, changes: dict):
+    """机构信息修改: an organisation proposes new basic information; its parent reviews it."""
+    org = db.session.get(Organisation, org_id)
+    after = {k: v for k, v in changes.items() if k in ORGANISATION_CHANGE_FIELDS}
+    before = {k: getattr(org, k) for k in after}
+    after = {k: v for k, v in after.items() if v != before[k]}
+    before = {k: before[k] for k in after}
+    if not after:
+        raise ServiceError(_("Nothing was changed"))
+    if "uscc" in after:
+        check_uscc_free(after["uscc"], org.id)
+    with transaction():
+        return submit(ReviewKind.organisation_change, subject_id=org.id, org_id=org.id,
+                      subject_name=org.name, subject_code=org.uscc, submitted_by_id=actor_id,
+                      before=before, after=after)
+
+
+def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
+    """更换上级部门: both the old and the new parent must approve before the department moves."""
+    org = db.session.get(Organisation, org_id)
+    new_parent = _approved(new_parent_id, {OrganisationType.province, OrganisationType.supervisory})
+    if new_parent.id == org.parent_id:
+        raise ServiceError(_("This is already the parent department"))
+    if new_parent.path.startswith(org.path):
+        raise ServiceError(_("A department cannot be moved under itself or its own subordinates"))
+    check_parent(org.type, new_parent)
+    with transaction():
+        return submit(ReviewKind.parent_change, subject_id=org.id, org_id=org.id,
+                      target_org_id=new_parent.id, subject_name=org.name, subject_code=org.uscc,
+                      submitted_by_id=actor_id, before={"parent_id": org.parent_id, "parent": org.parent.name},
+                      after={"parent_id": new_parent.id, "parent": new_parent.name})

@@ -1,0 +1,1 @@
+"""The one review mechanism (DESIGN.md §2): states, policies, decisions, submissions."""
