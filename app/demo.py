@@ -43,6 +43,10 @@ ORGANISATIONS = [
     ("union_hosp", "华中科技大学同济医学院附属协和医院", E, "health", "湖北省武汉市", "approved"),
     ("health_base", "湖北省卫生人才继续教育基地", T, "health", "湖北省武汉市", "approved"),
     ("hs_health", "黄石市卫生健康委员会", S, "health", "湖北省黄石市", "pending"),
+    ("tcm", "湖北省中医药管理局", S, "health", "湖北省", "approved"),
+    ("tcm_hosp", "湖北省中医院", E, "tcm", "湖北省武汉市", "approved"),
+    ("wh_third", "武汉市第三医院", E, "wh_health", "湖北省武汉市", "pending"),
+    ("nurse_base", "湖北省护理继续教育中心", T, "health", "湖北省武汉市", "pending"),
     ("edu", "湖北省教育厅", S, "hrss", "湖北省", "approved"),
     ("whu", "武汉大学", E, "edu", "湖北省武汉市", "approved"),
     ("hubu", "湖北大学", E, "edu", "湖北省武汉市", "approved"),
@@ -72,6 +76,7 @@ DEPARTMENTS = {
     "whu": ["计算机学院", "医学部", "人事部"],
     "hubu": ["文学院", "商学院"],
     "wh_no2": ["高中部", "初中部"],
+    "tcm_hosp": ["针灸科", "药剂科"],
 }
 
 #: which series each employer's people mostly hold
@@ -79,6 +84,7 @@ EMPLOYER_SERIES = {
     "people_hosp": ["卫生技术人员"], "union_hosp": ["卫生技术人员"], "wh_first": ["卫生技术人员"],
     "wh_central": ["卫生技术人员", "会计"], "whu": ["高等学校教师", "自然科学研究人员", "实验技术"],
     "hubu": ["高等学校教师", "哲学社会科学研究人员", "图书资料"], "wh_no2": ["中小学教师"],
+    "tcm_hosp": ["卫生技术人员"],
 }
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
@@ -146,6 +152,75 @@ def build_demo_world() -> None:
             )
             fill_from_id_number(person)
             db.session.add(person)
+    db.session.flush()
+    _pending_requests(rng, orgs, roles, series, levels)
+
+
+#: pending registrations of persons: (employer key, how many)
+PENDING_PERSONS = [("people_hosp", 3), ("wh_first", 2), ("whu", 2), ("tcm_hosp", 1)]
+#: pending organisation registrations and their admins (org key, admin ID seq)
+PENDING_ORGS = [("wh_third", 801), ("nurse_base", 802), ("hs_health", 803)]
+
+
+def _pending_requests(rng, orgs, roles, series, levels) -> None:
+    """Something to review on every review list (DESIGN.md §6)."""
+    from app.models import ReviewKind
+    from app.workflow.submissions import submit
+
+    seq = 500
+    for org_key, count in PENDING_PERSONS:
+        for _ in range(count):
+            seq += 1
+            birth = datetime.date(1985, 1, 1) + datetime.timedelta(days=rng.randrange(365 * 12))
+            id_number = make_id_number("420106", birth, seq)
+            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+            employer = orgs[org_key]
+            account = new_account(id_number=id_number, real_name=name, password="Demo@2026",
+                                  organisation=employer, user_type=UserType.personnel,
+                                  roles=[roles["专技人员"]], active=False)
+            person = Person(id_number=id_number, name=name, phone=f"137{rng.randrange(10**8):08d}",
+                            employer=employer, status=PersonStatus.pending,
+                            title_series=rng.choice(list(series.values())), title_level=levels[2],
+                            title_name="主治医师", education=Education.bachelor, account=account)
+            fill_from_id_number(person)
+            db.session.add_all([account, person])
+            db.session.flush()
+            submit(ReviewKind.person_registration, subject_id=person.id, org_id=employer.id,
+                   subject_name=name, subject_code=id_number, submitted_by_id=account.id)
+    kinds = {E: (ReviewKind.unit_registration, UserType.employer, EMPLOYER),
+             T: (ReviewKind.base_registration, UserType.training_base, TRAINING_BASE),
+             S: (ReviewKind.supervisory_registration, UserType.supervisory, SUPERVISORY)}
+    for org_key, admin_seq in PENDING_ORGS:
+        org = orgs[org_key]
+        kind, user_type, role = kinds[org.type]
+        admin = new_account(
+            id_number=make_id_number("420200", datetime.date(1986, 3, 3), admin_seq),
+            real_name=rng.choice(SURNAMES) + "主任", password="Demo@2026", organisation=org,
+            user_type=user_type, roles=[roles[role]], is_super_admin=True,
+            active=org.type == S,  # a department registrant may log in at once
+        )
+        db.session.add(admin)
+        db.session.flush()
+        submit(kind, subject_id=org.id, org_id=org.id, subject_name=org.name, subject_code=org.uscc,
+               submitted_by_id=admin.id)
+    # title changes of three 湖北省人民医院 people, a contact change of 协和医院, a parent change
+    hospital = orgs["people_hosp"]
+    for person in db.session.scalars(select(Person).where(Person.employer_id == hospital.id,
+                                                          Person.status == PersonStatus.active)
+                                     .order_by(Person.id).limit(3)):
+        before = {"title_level_id": person.title_level_id, "title_name": person.title_name}
+        after = {"title_level_id": levels[1].id, "title_name": "副主任医师"}
+        submit(ReviewKind.person_change, subject_id=person.id, org_id=hospital.id,
+               subject_name=person.name, subject_code=person.id_number, before=before, after=after)
+    union = orgs["union_hosp"]
+    submit(ReviewKind.organisation_change, subject_id=union.id, org_id=union.id, subject_name=union.name,
+           subject_code=union.uscc, before={"contact_person": union.contact_person},
+           after={"contact_person": "孙主任"})
+    tcm, province = orgs["tcm"], orgs["hrss"]
+    submit(ReviewKind.parent_change, subject_id=tcm.id, org_id=tcm.id, target_org_id=province.id,
+           subject_name=tcm.name, subject_code=tcm.uscc,
+           before={"parent_id": tcm.parent_id, "parent": tcm.parent.name},
+           after={"parent_id": province.id, "parent": province.name})
 
 
 def demo_world_exists() -> bool:
@@ -165,7 +240,9 @@ def seed_demo(reset: bool = False) -> bool:
 
 def wipe_product_data() -> None:
     """Delete every product row (accounts too); roles and permissions stay."""
-    for model in (AuditLog, Person):
+    from app.models import ReviewRequest
+
+    for model in (AuditLog, ReviewRequest, Person):
         db.session.execute(delete(model))
     db.session.execute(delete(assoc_user_role))
     db.session.execute(delete(Account))

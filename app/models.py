@@ -530,3 +530,40 @@ class ReviewRequest(Reviewable, Model):
     def scope_condition(cls, org_ids):
         """Visible from either side: the subject's chain or, for a parent change, the new parent's."""
         return or_(cls.org_id.in_(org_ids), cls.target_org_id.in_(org_ids))
+
+
+# --------------------------------------------------------------------------
+# Custom roles (manual 5.1.1.3.1): FAB's ab_role, extended with an owning organisation
+# --------------------------------------------------------------------------
+
+from flask_appbuilder.security.sqla.models import Role  # noqa: E402
+
+
+class OrganisationRole(Role):
+    """A role an organisation defines for its own admins (template roles have no organisation).
+
+    FAB's ab_role.name is globally unique, so a custom role stores an internal name
+    ("org<organisation id>:<label>") and shows its label; labels repeat across organisations.
+    """
+
+    __tablename__ = "ab_role"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "label", name="uq_ab_role_organisation_label"),
+        Index("ix_ab_role_organisation_id", "organisation_id"),
+        {"extend_existing": True},
+    )
+
+    organisation_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE")
+    )
+    #: the name users see (角色名称); unique within the organisation
+    label: Mapped[Optional[str]] = mapped_column(String(64))
+
+    organisation: Mapped[Optional[Organisation]] = relationship(foreign_keys=[organisation_id])
+
+    def __repr__(self) -> str:
+        return self.label or self.name
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.organisation_id
