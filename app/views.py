@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 def register_views(appbuilder) -> None:
     from app.admin.organisations import InternalDepartmentView, OrganisationView
+    from app.admin.lookup import LookupView
     from app.admin.persons import PersonView
     from app.admin.registration import RegistrationView
     from app.api.resources import OrganisationApi, PersonApi
@@ -20,6 +21,7 @@ def register_views(appbuilder) -> None:
                         category="Personnel", category_label=_l("Personnel"),
                         category_icon="fa-id-card")
     appbuilder.add_view_no_menu(RegistrationView)
+    appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_api(OrganisationApi)
     appbuilder.add_api(PersonApi)
 
@@ -29,4 +31,8 @@ def register_views(appbuilder) -> None:
     reviews.register(appbuilder)
     # --- account management (issue 3) ---
     # --- public registration pages ---
+    from app.admin.public_registration import PublicRegistrationView
+    appbuilder.add_view_no_menu(PublicRegistrationView)
     # --- personnel self-service ---
+    from app.admin.self_service import SelfServiceView
+    appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card", category="My information", category_label=_l("My information"), category_icon="fa-user")

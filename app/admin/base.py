@@ -79,6 +79,23 @@ def display_formatters(datamodel, columns, configured: dict | None) -> dict:
     return formatters
 
 
+def ajax_relation_fields(datamodel, columns, labels: dict, validators: dict, configured: dict | None,
+                         relation_filters: dict) -> dict:
+    """Every relation to a scoped model is picked by search, never by listing the table."""
+    from app.admin.lookup import LOOKUP_FOR_MODEL, AjaxRelationField
+
+    fields = dict(configured or {})
+    for name in columns or []:
+        if name in fields or not datamodel.is_relation(name) or datamodel.is_relation_many_to_many(name):
+            continue
+        lookup = LOOKUP_FOR_MODEL.get(datamodel.get_related_model(name))
+        if lookup is None:
+            continue
+        fields[name] = AjaxRelationField(labels.get(name, name), validators=validators.get(name),
+                                         lookup=lookup, filters=relation_filters.get(name))
+    return fields
+
+
 def label_blank_choices(form_class) -> None:
     """WTForms 3.3 prints the value "__None" when FAB's blank choice has no label: give it one."""
     for value in vars(form_class).values():
@@ -99,6 +116,8 @@ class ScopedModelView(ModelView):
     """ModelView limited to the viewer's subtree on every path FAB offers."""
 
     page_size = 20
+    #: extra conditions on what a relation picker offers, e.g. {"employer": {"type": "employer"}}
+    relation_filters: dict = {}
     #: audit object type; defaults to the table name
     audit_object_type: str | None = None
 
@@ -114,6 +133,13 @@ class ScopedModelView(ModelView):
             self.datamodel, self.add_columns, self.label_columns, self.add_form_extra_fields)
         self.edit_form_extra_fields = enum_form_fields(
             self.datamodel, self.edit_columns, self.label_columns, self.edit_form_extra_fields)
+        validators = self.validators_columns or {}
+        self.add_form_extra_fields = ajax_relation_fields(
+            self.datamodel, self.add_columns, self.label_columns, validators,
+            self.add_form_extra_fields, self.relation_filters)
+        self.edit_form_extra_fields = ajax_relation_fields(
+            self.datamodel, self.edit_columns, self.label_columns, validators,
+            self.edit_form_extra_fields, self.relation_filters)
         super().__init__(**kwargs)
         for form_class in (self.add_form, self.edit_form, self.search_form):
             if form_class is not None:

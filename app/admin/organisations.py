@@ -52,6 +52,7 @@ class OrganisationView(ScopedModelView):
     search_columns = ["name", "type", "status", "region", "uscc"]
     order_columns = ["name", "type", "status", "created_on"]
     base_order = ("path", "asc")
+    relation_filters = {"parent": {"type": "province,supervisory"}}
     validators_columns = {
         "name": [validators.DataRequired()],
         "uscc": [validators.Optional(), Uscc()],

@@ -51,6 +51,7 @@ class PersonView(ScopedModelView):
     search_columns = ["name", "id_number", "employer", "title_series", "title_level", "status"]
     order_columns = ["name", "id_number"]
     base_order = ("id", "asc")
+    relation_filters = {"employer": {"type": "employer"}}
     validators_columns = {
         "id_number": [validators.DataRequired(), IdNumber()],
         "name": [validators.DataRequired()],

@@ -132,10 +132,29 @@ def test_unknown_action_is_404(app, client_for):
 
 
 # ---------------------------------------------------------------- related-field choices
-def test_add_person_form_offers_only_employers_in_scope(app, client_for):
-    page = client_for(EDU_ID).get("/persons/add").get_data(as_text=True)
-    assert EDU_UNIT in page
-    assert HEALTH_UNIT not in page
+def test_add_person_form_lists_no_organisation_but_searches_in_scope(app, client_for):
+    client = client_for(EDU_ID)
+    page = client.get("/persons/add").get_data(as_text=True)
+    assert 'data-url="/lookup/organisation?type=employer"' in page
+    assert EDU_UNIT not in page and HEALTH_UNIT not in page       # nothing listed up front
+    found = [r["text"] for r in client.get("/lookup/organisation?type=employer&q=武汉").json["results"]]
+    assert EDU_UNIT in found and "武汉市第一医院" not in found
+    assert client.get("/lookup/organisation?q=湖北省人民").json["results"] == []
+
+
+def test_lookup_returns_at_most_twenty_and_needs_a_login(app, client_for):
+    rows = client_for(PROVINCE_ID).get("/lookup/person").json["results"]
+    assert len(rows) == 20
+    assert app.test_client().get("/lookup/person").status_code == 401
+    assert client_for(PROVINCE_ID).get("/lookup/nothing").status_code == 404
+
+
+def test_person_lookup_finds_by_id_number_prefix_in_scope_only(app, client_for):
+    _, foreign = _person_of(app, HEALTH_UNIT)
+    _, own = _person_of(app, EDU_UNIT)
+    client = client_for(EDU_ID)
+    assert client.get(f"/lookup/person?q={foreign}").json["results"] == []
+    assert [r["text"] for r in client.get(f"/lookup/person?q={own}").json["results"]][0].endswith(f"（{own}）")
 
 
 def test_person_search_form_offers_only_employers_in_scope(app, client_for):

@@ -4,6 +4,7 @@
   "use strict";
   $("select[data-url]").each(function () {
     var $el = $(this);
+    if ($el.hasClass("select2-hidden-accessible")) { return; }  // already a picker
     $el.select2({
       theme: "bootstrap",
       width: "100%",

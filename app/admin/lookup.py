@@ -1,0 +1,121 @@
+"""Search-as-you-type pickers: no form ever lists a large table; the server returns ≤20 scoped matches."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import abort, g, jsonify, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from wtforms import Field
+from wtforms.validators import ValidationError
+from wtforms.widgets import html_params
+
+from app.extensions import db
+from app.models import Account, InternalDepartment, Organisation, OrganisationStatus, Person
+from app.scope import apply_scope
+
+#: most matches one lookup returns
+LOOKUP_LIMIT = 20
+
+#: lookup name -> (model, columns searched by prefix, label function, allowed extra filters)
+LOOKUPS: dict[str, tuple] = {
+    "organisation": (Organisation, (Organisation.name,), lambda o: o.name, {"type"}),
+    "department": (InternalDepartment, (InternalDepartment.name,), lambda d: d.name, {"organisation_id"}),
+    "person": (Person, (Person.name, Person.id_number), lambda p: f"{p.name}（{p.id_number}）", set()),
+    "account": (Account, (Account.real_name, Account.username), lambda a: f"{a.real_name}（{a.username}）", set()),
+}
+LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
+
+
+def _apply_filters(query, model, filters: dict):
+    for key, value in filters.items():
+        column = getattr(model, key)
+        values = [v for v in str(value).split(",") if v]
+        query = query.where(column.in_(values))
+    if model is Organisation:
+        query = query.where(Organisation.status == OrganisationStatus.approved)
+    return query
+
+
+def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT) -> list[tuple[int, str]]:
+    """(id, label) of at most `limit` rows in the viewer's scope whose name starts with the term."""
+    model, columns, label, allowed = LOOKUPS[name]
+    query = _apply_filters(select(model), model, {k: v for k, v in filters.items() if k in allowed})
+    term = (term or "").strip()
+    if term:
+        from sqlalchemy import or_
+
+        query = query.where(or_(*(c.startswith(term, autoescape=True) for c in columns)))
+    query = apply_scope(query, model).order_by(columns[0]).limit(limit)
+    return [(obj.id, label(obj)) for obj in db.session.scalars(query)]
+
+
+class LookupView(BaseView):
+    """JSON for the pickers; any signed-in admin, always limited to their scope."""
+
+    route_base = "/lookup"
+
+    @expose("/<name>")
+    def lookup(self, name):
+        if name not in LOOKUPS:
+            abort(404)
+        user = g.get("user")
+        if user is None or not user.is_authenticated:
+            abort(401)
+        filters = {k: v for k, v in request.args.items() if k != "q"}
+        rows = scoped_lookup(name, request.args.get("q", ""), filters)
+        return jsonify({"results": [{"id": pk, "text": text} for pk, text in rows]})
+
+
+class AjaxSelectWidget:
+    """A <select data-url> that org_picker.js turns into a Select2 asking the lookup endpoint."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs.setdefault("class", "form-control")
+        params = html_params(name=field.name, **{"data-url": field.lookup_url(),
+                                                 "data-placeholder": str(_l("Type to search")), **kwargs})
+        option = ""
+        if field.data is not None:
+            option = f'<option value="{field.data.id}" selected>{escape(field.label_of(field.data))}</option>'
+        return Markup(f"<select {params}><option value=\"\"></option>{option}</select>")
+
+
+class AjaxRelationField(Field):
+    """A many-to-one relation chosen by search; the chosen id is re-checked against the scope."""
+
+    widget = AjaxSelectWidget()
+
+    def __init__(self, label=None, validators=None, lookup: str = "organisation",
+                 filters: Optional[dict] = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.lookup = lookup
+        self.lookup_filters = filters or {}
+        self._raw: Optional[str] = None
+
+    def lookup_url(self) -> str:
+        return url_for("LookupView.lookup", name=self.lookup, **self.lookup_filters)
+
+    def label_of(self, obj: Any) -> str:
+        return LOOKUPS[self.lookup][2](obj)
+
+    def process_formdata(self, valuelist):
+        self._raw = valuelist[0] if valuelist else None
+        self.data = None
+        if self._raw not in (None, "", "__None"):
+            model = LOOKUPS[self.lookup][0]
+            try:
+                pk = int(self._raw)
+            except ValueError:
+                return
+            query = _apply_filters(select(model).where(model.id == pk), model, self.lookup_filters)
+            self.data = db.session.scalar(apply_scope(query, model))
+
+    def pre_validate(self, form):
+        if self._raw not in (None, "", "__None") and self.data is None:
+            raise ValidationError(str(_l("The selected item does not exist or is outside your scope")))
+
+    def _value(self):
+        return str(self.data.id) if self.data is not None else ""
