@@ -127,6 +127,9 @@ class AppSecurityManager(SecurityManager):
         if not check_password_hash(user.password or "", password):
             self._register_failure(user, now)
             return AuthResult(None, _("Incorrect ID number or password"))
+        if user.fail_login_count:
+            user.fail_login_count = 0
+            self.update_user(user)
         return AuthResult(user)
 
     def _register_failure(self, user: Account, now: datetime.datetime) -> None:

@@ -30,6 +30,14 @@ def register_views(appbuilder) -> None:
 
     reviews.register(appbuilder)
     # --- account management (issue 3) ---
+    from app.admin import audit as audit_views, org_admins, own_organisation, subordinates
+
+    for module in (own_organisation, org_admins, subordinates, audit_views):
+        module.register(appbuilder)
+    from app.admin.custom_roles import CustomRoleView
+
+    appbuilder.add_view(CustomRoleView, "Custom roles", label=_l("Custom roles"), icon="fa-user-tag",
+                        **account_cat)
     # --- public registration pages ---
     from app.admin.public_registration import PublicRegistrationView
     appbuilder.add_view_no_menu(PublicRegistrationView)

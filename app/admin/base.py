@@ -12,7 +12,7 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
 from app.extensions import db
-from app.scope import SCOPE_BASE_FILTER, apply_scope, is_scoped_model, object_in_scope
+from app.scope import SCOPE_BASE_FILTER, is_scoped_model, object_in_scope
 from app.services import audit
 
 MAX_PAGE_SIZE = 100

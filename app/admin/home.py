@@ -16,5 +16,7 @@ class HomeView(IndexView):
         user = g.get("user")
         if user is None or not user.is_authenticated:
             return redirect(url_for(self.appbuilder.sm.auth_view.__class__.__name__ + ".login"))
+        if user.user_type is not None and user.user_type.value == "personnel":
+            return redirect(url_for("SelfServiceView.index"))
         return self.render_template(self.index_template, summary=dashboard.summary(user),
                                     appbuilder=self.appbuilder)

@@ -32,13 +32,9 @@ from app.models import (
     TitleSeries,
 )
 from app.services import registrations
-from app.services.accounts import sync_account_names
-from app.services.organisations import check_uscc_free
-from app.services.persons import validate_person
-from app.services.transaction import ServiceError, transaction
+from app.services.transaction import ServiceError
 from app.validators import IdNumber, Mobile, PasswordStrength, Uscc
-from app.workflow.states import Decision
-from app.workflow.submissions import move_by_submitter
+from app.workflow.submissions import withdraw as withdraw_request
 
 #: session key holding the account verified on the progress page
 PROGRESS_KEY = "progress_account_id"
@@ -73,7 +69,7 @@ def _required(message):
 class PersonForm(FlaskForm):
     """What a registrant may correct after a rejection."""
 
-    name = StringField(_l("Name"), validators=[_required(_l("Please enter your name")), Length(max=50)])
+    name = StringField(_l("Full name"), validators=[_required(_l("Please enter your name")), Length(max=50)])
     phone = StringField(_l("Mobile phone"), validators=[_required(_l("Please enter your mobile phone")), Mobile()])
     education = SelectField(_l("Education"), validators=[_required(_l("Please choose your education"))])
     employer_id = IntegerField(_l("Employer unit"),
@@ -150,14 +146,6 @@ def _name_of(model, pk) -> str:
     return row.name if row is not None else ""
 
 
-def _approved_employer(employer_id) -> Organisation:
-    """Same rule as registration: an approved employer unit picked from the list."""
-    org = db.session.get(Organisation, employer_id) if employer_id else None
-    if org is None or org.status != OrganisationStatus.approved or org.type != OrganisationType.employer:
-        raise ServiceError(_("Please choose an approved organisation from the list"))
-    return org
-
-
 def _departments_of(employer_id) -> list[tuple[int, str]]:
     """Departments of an approved employer unit (none for anything else)."""
     if not employer_id:
@@ -201,6 +189,14 @@ class PublicRegistrationView(BaseView):
 
     route_base = "/register"
     default_view = "person"
+
+    def create_blueprint(self, appbuilder, endpoint=None, static_folder=None):
+        """Anonymous POSTs (registrations, password checks) get the login's rate limit per address."""
+        blueprint = super().create_blueprint(appbuilder, endpoint=endpoint, static_folder=static_folder)
+        sm = appbuilder.sm
+        if sm.is_auth_limited:
+            sm.limiter.limit(sm.auth_rate_limit, methods=["POST"])(blueprint)
+        return blueprint
 
     # ------------------------------------------------------------------ personnel
     def _render_person(self, form, template_title, resubmit=None):
@@ -322,8 +318,7 @@ class PublicRegistrationView(BaseView):
         if not account_id:
             return redirect(url_for(".progress"))
         try:
-            with transaction():
-                move_by_submitter(request_id, account_id, Decision.withdraw)
+            withdraw_request(request_id, account_id)
         except LookupError:
             abort(404)
         except ServiceError as exc:
@@ -364,23 +359,8 @@ class PublicRegistrationView(BaseView):
             ))
         form.load_choices()
         if form.validate_on_submit():
-            values = _person_values(form)
             try:
-                employer = _approved_employer(values.pop("employer_id"))
-                with transaction():
-                    dept_id = values.pop("internal_department_id")
-                    for key, value in values.items():
-                        setattr(person, key, value)
-                    person.employer = employer
-                    person.internal_department = db.session.get(InternalDepartment, dept_id) if dept_id else None
-                    validate_person(person)
-                    if person.account is not None:
-                        person.account.real_name, person.account.phone = person.name, person.phone
-                        person.account.organisation = employer
-                        sync_account_names(person.account)
-                    # the review goes to the chain of the (possibly new) employer
-                    item.org_id, item.subject_name = employer.id, person.name
-                    move_by_submitter(item.id, account_id, Decision.resubmit)
+                registrations.resubmit_person_registration(item.id, account_id, **_person_values(form))
             except LookupError:
                 abort(404)
             except ServiceError as exc:
@@ -401,14 +381,9 @@ class PublicRegistrationView(BaseView):
                                               contact_person=org.contact_person, phone=org.phone,
                                               address=org.address))
         if form.validate_on_submit():
-            values = _organisation_values(form)
             try:
-                check_uscc_free(values["uscc"], org.id)
-                with transaction():
-                    for key, value in values.items():
-                        setattr(org, key, value)
-                    item.subject_name, item.subject_code = org.name, org.uscc
-                    move_by_submitter(item.id, account_id, Decision.resubmit)
+                registrations.resubmit_organisation_registration(item.id, account_id,
+                                                                 **_organisation_values(form))
             except LookupError:
                 abort(404)
             except ServiceError as exc:

@@ -78,6 +78,32 @@ def change_rows(item: ReviewRequest) -> list[tuple[str, str, str]]:
     return rows
 
 
+PERSON_KINDS = {ReviewKind.person_registration, ReviewKind.person_change}
+SUBJECT_FIELDS = {
+    "person": [("name", _l("Name")), ("id_number", _l("ID number")), ("gender", _l("Gender")),
+               ("birth_date", _l("Birth date")), ("phone", _l("Mobile phone")), ("education", _l("Education")),
+               ("employer", _l("Employer unit")), ("internal_department", _l("Internal department")),
+               ("title_series", _l("Title series")), ("title_level", _l("Title level")),
+               ("title_name", _l("Title name")), ("title_date", _l("Date obtained"))],
+    "organisation": [("name", _l("Organisation name")), ("type", _l("Organisation type")),
+                     ("uscc", _l("Unified social credit code")), ("parent", _l("Parent organisation")),
+                     ("region", _l("Region")), ("contact_person", _l("Contact person")),
+                     ("phone", _l("Contact phone")), ("address", _l("Address"))],
+}
+
+
+def subject_rows(item: ReviewRequest) -> list[tuple[str, str]]:
+    """What the submitter registered, as the reviewer needs to see it (提交的信息)."""
+    from app.admin.base import display_value
+    from app.models import Organisation, Person
+
+    model, key = (Person, "person") if item.kind in PERSON_KINDS else (Organisation, "organisation")
+    subject = db.session.get(model, item.subject_id)
+    if subject is None:
+        return []
+    return [(str(label), str(display_value(getattr(subject, name)))) for name, label in SUBJECT_FIELDS[key]]
+
+
 class ReviewListView(ScopedModelView):
     """Base of every review list: batch approve / reject, detail with history and changes."""
 
@@ -150,6 +176,7 @@ class ReviewListView(ScopedModelView):
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title, widgets=widgets,
             history=history, changes=change_rows(item) if item.after else [],
+            subject=subject_rows(item),
             can_decide=item.status == ReviewStatus.pending, endpoint=self.endpoint,
             action_labels=ACTION_LABELS, state_labels={s.value: s.label for s in ReviewStatus},
         )

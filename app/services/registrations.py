@@ -39,7 +39,8 @@ def _role(user_type: UserType) -> list[Role]:
     return [role] if role else []
 
 
-def _approved(org_id: Optional[int], types: set) -> Organisation:
+def approved_organisation(org_id: Optional[int], types: set) -> Organisation:
+    """An approved organisation of one of the types, picked from a list; anything else is refused."""
     org = db.session.get(Organisation, org_id) if org_id else None
     if org is None or org.status != OrganisationStatus.approved or org.type not in types:
         raise ServiceError(_("Please choose an approved organisation from the list"))
@@ -50,7 +51,7 @@ def register_person(*, id_number: str, name: str, phone: str, password: str, emp
                     education=None, internal_department_id: Optional[int] = None,
                     title_series_id=None, title_level_id=None, title_name=None, title_date=None) -> Person:
     """专技人员注册: a pending person and an inactive login until the supervisory chain approves."""
-    employer = _approved(employer_id, {OrganisationType.employer})
+    employer = approved_organisation(employer_id, {OrganisationType.employer})
     dept = None
     if internal_department_id:
         dept = db.session.get(InternalDepartment, internal_department_id)
@@ -93,24 +94,45 @@ def register_organisation(*, org_type: OrganisationType, name: str, uscc: str, p
                           password: str) -> Organisation:
     """用人单位 / 继续教育基地注册: pending organisation, inactive super admin, a request to the department."""
     kind, user_type = ORG_KIND[org_type]
-    parent = _approved(parent_id, {OrganisationType.province, OrganisationType.supervisory})
+    parent = approved_organisation(parent_id, {OrganisationType.province, OrganisationType.supervisory})
     check_parent(org_type, parent)
-    check_uscc_free(uscc)
+    previous = _withdrawn_registration(uscc, admin_id_number)
+    if previous is None:
+        check_uscc_free(uscc)
     with transaction():
-        org = Organisation(type=org_type, name=name, uscc=uscc, region=region,
-                           contact_person=contact_person, phone=phone, address=address,
-                           status=OrganisationStatus.pending)
-        db.session.add(org)
+        if previous is not None:
+            org, account = previous
+            account.password = hash_password(password)
+            account.real_name, account.phone = admin_name, admin_phone
+        else:
+            org = Organisation(type=org_type, uscc=uscc)
+            db.session.add(org)
+        org.type, org.name, org.region = org_type, name, region
+        org.contact_person, org.phone, org.address = contact_person, phone, address
+        org.status = OrganisationStatus.pending
         db.session.flush()
         org.place_under(parent)
-        account = new_account(id_number=admin_id_number, real_name=admin_name, phone=admin_phone,
-                              password=password, organisation=org, user_type=user_type,
-                              roles=_role(user_type), is_super_admin=True, active=False)
-        db.session.add(account)
-        db.session.flush()
+        if previous is None:
+            account = new_account(id_number=admin_id_number, real_name=admin_name, phone=admin_phone,
+                                  password=password, organisation=org, user_type=user_type,
+                                  roles=_role(user_type), is_super_admin=True, active=False)
+            db.session.add(account)
+            db.session.flush()
         submit(kind, subject_id=org.id, org_id=org.id, subject_name=name, subject_code=uscc,
                submitted_by_id=account.id)
     return org
+
+
+def _withdrawn_registration(uscc: str, admin_id_number: str):
+    """A registration withdrawn by the same registrant may be made again (e.g. to the right department)."""
+    org = db.session.scalar(select(Organisation).where(Organisation.uscc == uscc))
+    if org is None or org.status != OrganisationStatus.withdrawn:
+        return None
+    admin = db.session.scalar(select(Account).where(Account.organisation_id == org.id,
+                                                    Account.is_super_admin.is_(True)))
+    if admin is None or admin.username != admin_id_number:
+        return None
+    return org, admin
 
 
 def _plain(value):
@@ -120,6 +142,12 @@ def _plain(value):
 def request_person_change(person_id: int, actor_id: int, changes: dict, evidence=None):
     """人员信息修改: the person proposes new title data; the chain reviews the before/after."""
     person = db.session.get(Person, person_id)
+    if person is None or person.status != PersonStatus.active:
+        raise ServiceError(_("Only an active personnel record can ask for a change"))
+    if actor_id is not None and person.account_id not in (None, actor_id):
+        raise ServiceError(_("Only the person themselves can ask for this change"))
+    if changes.get("title_date") and changes["title_date"] > datetime.date.today():
+        raise ServiceError(_("The date obtained cannot be in the future"))
     after = {k: _plain(v) for k, v in changes.items() if k in PERSON_CHANGE_FIELDS}
     before = {k: _plain(getattr(person, k)) for k in after}
     if after == before:
@@ -150,7 +178,7 @@ def request_organisation_change(org_id: int, actor_id: int, changes: dict):
 def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
     """更换上级部门: both the old and the new parent must approve before the department moves."""
     org = db.session.get(Organisation, org_id)
-    new_parent = _approved(new_parent_id, {OrganisationType.province, OrganisationType.supervisory})
+    new_parent = approved_organisation(new_parent_id, {OrganisationType.province, OrganisationType.supervisory})
     if new_parent.id == org.parent_id:
         raise ServiceError(_("This is already the parent department"))
     if new_parent.path.startswith(org.path):
@@ -161,3 +189,53 @@ def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
                       target_org_id=new_parent.id, subject_name=org.name, subject_code=org.uscc,
                       submitted_by_id=actor_id, before={"parent_id": org.parent_id, "parent": org.parent.name},
                       after={"parent_id": new_parent.id, "parent": new_parent.name})
+
+
+def _own_rejected_request(request_id: int, account_id: int):
+    from app.models import ReviewRequest
+
+    item = db.session.get(ReviewRequest, request_id)
+    if item is None or item.submitted_by_id != account_id:
+        raise LookupError(request_id)
+    return item
+
+
+def resubmit_person_registration(request_id: int, account_id: int, *, employer_id: int,
+                                 internal_department_id=None, **values) -> None:
+    """Correct a rejected 专技人员注册 and send it again, to the (possibly new) employer's chain."""
+    from app.services.accounts import sync_account_names
+    from app.services.persons import validate_person
+    from app.workflow.states import Decision
+    from app.workflow.submissions import move_by_submitter
+
+    item = _own_rejected_request(request_id, account_id)
+    person = db.session.get(Person, item.subject_id)
+    employer = approved_organisation(employer_id, {OrganisationType.employer})
+    with transaction():
+        for key, value in values.items():
+            setattr(person, key, value)
+        person.employer = employer
+        person.internal_department = (db.session.get(InternalDepartment, internal_department_id)
+                                      if internal_department_id else None)
+        validate_person(person)
+        if person.account is not None:
+            person.account.real_name, person.account.phone = person.name, person.phone
+            person.account.organisation = employer
+            sync_account_names(person.account)
+        item.org_id, item.subject_name = employer.id, person.name
+        move_by_submitter(item.id, account_id, Decision.resubmit)
+
+
+def resubmit_organisation_registration(request_id: int, account_id: int, **values) -> None:
+    """Correct a rejected unit / base / department registration and send it again."""
+    from app.workflow.states import Decision
+    from app.workflow.submissions import move_by_submitter
+
+    item = _own_rejected_request(request_id, account_id)
+    org = db.session.get(Organisation, item.subject_id)
+    check_uscc_free(values.get("uscc"), org.id)
+    with transaction():
+        for key, value in values.items():
+            setattr(org, key, value)
+        item.subject_name, item.subject_code = org.name, org.uscc
+        move_by_submitter(item.id, account_id, Decision.resubmit)

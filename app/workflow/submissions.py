@@ -82,3 +82,11 @@ def move_by_submitter(request_id: int, actor_id: int, decision: Decision,
     write_transition_audit([item.id], actor_id, decision, before_state, target, None, now)
     policy_for(item.kind).apply(decision, [item.id])
     return item
+
+
+def withdraw(request_id: int, actor_id: int) -> ReviewRequest:
+    """The submitter takes back a pending request (raises LookupError for someone else's)."""
+    from app.services.transaction import transaction
+
+    with transaction():
+        return move_by_submitter(request_id, actor_id, Decision.withdraw)
