@@ -240,8 +240,11 @@ def seed_demo(reset: bool = False) -> bool:
 
 def wipe_product_data() -> None:
     """Delete every product row (accounts too); roles and permissions stay."""
-    from app.models import ReviewRequest
+    from app.models import OrganisationRole, ReviewRequest
+    from app.services.custom_roles import remove_role_rows
 
+    for role_id in db.session.scalars(select(OrganisationRole.id).where(OrganisationRole.organisation_id.isnot(None))):
+        remove_role_rows(role_id)
     for model in (AuditLog, ReviewRequest, Person):
         db.session.execute(delete(model))
     db.session.execute(delete(assoc_user_role))

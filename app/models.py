@@ -554,7 +554,7 @@ class OrganisationRole(Role):
     )
 
     organisation_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE")
+        ForeignKey("organisation.id", ondelete="CASCADE", name="fk_ab_role_organisation_id")
     )
     #: the name users see (角色名称); unique within the organisation
     label: Mapped[Optional[str]] = mapped_column(String(64))

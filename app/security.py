@@ -61,7 +61,7 @@ class AppSecurityManager(SecurityManager):
             category_icon="fa-sitemap",
         )
         ab.add_view(
-            self.rolemodelview, "Roles", label=_l("Roles"), icon="fa-user-gear",
+            self.rolemodelview, "Roles", label=_l("System roles"), icon="fa-user-gear",
             category="System", category_label=_l("System"), category_icon="fa-cogs",
         )
         if current_app.config.get("FAB_API_SWAGGER_UI"):

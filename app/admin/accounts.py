@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, url_for
 from flask_appbuilder import expose
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
 from flask_appbuilder.forms import DynamicForm
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
@@ -13,6 +13,7 @@ from wtforms import PasswordField, validators
 from wtforms.validators import DataRequired, EqualTo
 
 from app.admin.base import ScopedModelView
+from app.admin.fields import StrictQuerySelectMultipleField
 from app.extensions import db
 from app.interface import EagerInterface
 from app.models import Account
@@ -23,28 +24,73 @@ from app.validators import IdNumber, Mobile, PasswordStrength
 
 
 class GrantableRoleFilter(BaseFilter):
-    """Roles an actor may hand out: all for the province, otherwise only roles they hold."""
+    """Roles an actor may hand out: all for the province; otherwise the roles they hold, their own
+    organisation's custom roles that grant nothing they lack, and (when editing an account) the
+    roles that account already has, so saving the form never drops them."""
 
     name = "可分配角色"
     arg_name = "grantable"
 
     def apply(self, query, value):
-        if current_scope().is_all:
-            return query
-        held = [r.id for r in (g.user.roles if g.get("user") is not None else [])]
-        return query.filter(self.model.id.in_(held or [-1]))
+        condition = grantable_condition()
+        return query if condition is None else query.filter(condition)
+
+
+def grantable_condition():
+    """SQL condition on roles the current actor may hand out; None for the province (all)."""
+    from flask import request
+    from sqlalchemy import false
+
+    from app.services.custom_roles import grantable_role_condition
+
+    if current_scope().is_all:
+        return None
+    user = g.get("user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    editing = None
+    if request.endpoint == "AccountView.edit":
+        try:
+            editing = int((request.view_args or {}).get("pk"))
+        except (TypeError, ValueError):
+            editing = None
+    return grantable_role_condition(user, keep_for_account_id=editing)
+
+
+def _grantable_roles():
+    from flask_appbuilder.security.sqla.models import Role
+
+    query = db.session.query(Role).order_by(Role.id)
+    condition = grantable_condition()
+    return (query if condition is None else query.filter(condition)).all()
+
+
+def _roles_field():
+    """Roles picker: only grantable roles offered, and a tampered id refuses the form."""
+    from app.services.custom_roles import display_name
+
+    return StrictQuerySelectMultipleField(
+        _l("Roles"), query_func=_grantable_roles, get_pk_func=lambda role: role.id,
+        get_label=display_name, widget=Select2ManyWidget(),
+    )
+
+
+def _display_names(roles):
+    from app.services.custom_roles import display_name
+
+    return [display_name(role) for role in roles]
 
 
 ACCOUNT_LABELS = {
     "id_number": _l("ID number"),
     "username": _l("ID number"),
-    "real_name": _l("Name"),
+    "real_name": _l("Full name"),
     "phone": _l("Mobile phone"),
     "organisation": _l("Organisation"),
     "internal_department": _l("Internal department"),
     "user_type": _l("User type"),
     "is_super_admin": _l("Super admin"),
-    "roles": _l("Roles"),
+    "roles": _l("Role"),
     "active": _l("Enabled"),
     "last_login": _l("Last login"),
     "login_count": _l("Login count"),
@@ -104,9 +150,12 @@ class AccountView(ScopedModelView, UserDBModelView):
             validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
             widget=BS3PasswordFieldWidget(),
         ),
+        "roles": _roles_field(),
     }
+    edit_form_extra_fields = {"roles": _roles_field()}
     add_form_query_rel_fields = {"roles": [["id", GrantableRoleFilter, None]]}
     edit_form_query_rel_fields = {"roles": [["id", GrantableRoleFilter, None]]}
+    formatters_columns = {"roles": lambda roles: "、".join(_display_names(roles))}
 
     @expose("/userinfo/")
     @has_access

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import Field
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
 from app.extensions import db
@@ -115,7 +115,8 @@ class AjaxRelationField(Field):
 
     def pre_validate(self, form):
         if self._raw not in (None, "", "__None") and self.data is None:
-            raise ValidationError(str(_l("The selected item does not exist or is outside your scope")))
+            # stop here: "required" would hide the real reason
+            raise StopValidation(str(_l("The selected item does not exist or is outside your scope")))
 
     def _value(self):
         return str(self.data.id) if self.data is not None else ""

@@ -13,7 +13,7 @@ from app.validators import IdNumber, Mobile
 
 PERSON_LABELS = {
     "id_number": _l("ID number"),
-    "name": _l("Name"),
+    "name": _l("Full name"),
     "gender": _l("Gender"),
     "birth_date": _l("Birth date"),
     "phone": _l("Mobile phone"),

@@ -28,7 +28,7 @@ from app.workflow.service import NotInScope, decide, reviewable_condition
 from app.workflow.states import Decision
 
 REVIEW_LABELS = {
-    "kind": _l("Request type"), "subject_name": _l("Name"), "subject_code": _l("ID number / credit code"),
+    "kind": _l("Request type"), "subject_name": _l("Applicant"), "subject_code": _l("ID number / credit code"),
     "organisation": _l("Organisation"), "target_organisation": _l("New parent department"),
     "status": _l("Review status"), "submitted_on": _l("Submitted on"), "submitted_by": _l("Submitted by"),
     "reviewed_on": _l("Reviewed on"), "reviewed_by": _l("Reviewed by"), "reject_reason": _l("Reject reason"),
@@ -80,7 +80,7 @@ def change_rows(item: ReviewRequest) -> list[tuple[str, str, str]]:
 
 PERSON_KINDS = {ReviewKind.person_registration, ReviewKind.person_change}
 SUBJECT_FIELDS = {
-    "person": [("name", _l("Name")), ("id_number", _l("ID number")), ("gender", _l("Gender")),
+    "person": [("name", _l("Full name")), ("id_number", _l("ID number")), ("gender", _l("Gender")),
                ("birth_date", _l("Birth date")), ("phone", _l("Mobile phone")), ("education", _l("Education")),
                ("employer", _l("Employer unit")), ("internal_department", _l("Internal department")),
                ("title_series", _l("Title series")), ("title_level", _l("Title level")),
@@ -238,8 +238,58 @@ class ReviewApi(BaseApi):
 
     resource_name = "review"
     class_permission_name = "Review"
-    method_permission_name = {"approve": "write", "reject": "write"}
+    method_permission_name = {"pending": "read", "approve": "write", "reject": "write"}
     openapi_spec_tag = "Review"
+
+    @api_expose("/<kind>/pending", methods=["GET"])
+    @protect()
+    @safe
+    def pending(self, kind):
+        """Ids of the pending requests of one kind this caller may decide
+        ---
+        get:
+          summary: Pending requests in the caller's scope (at most 1000, oldest first)
+          parameters:
+          - in: path
+            name: kind
+            schema:
+              type: string
+          responses:
+            200:
+              description: pending requests
+              content:
+                application/json:
+                  schema:
+                    type: object
+                    properties:
+                      count: {type: integer}
+                      result:
+                        type: array
+                        items:
+                          type: object
+                          properties:
+                            id: {type: integer}
+                            name: {type: string}
+                            code: {type: string}
+                            submitted_on: {type: string}
+            401:
+              $ref: '#/components/responses/401'
+            404:
+              $ref: '#/components/responses/404'
+        """
+        try:
+            review_kind = ReviewKind(kind)
+        except ValueError:
+            return self.response_404()
+        policy = policy_for(review_kind)
+        condition = reviewable_condition(current_scope(), policy)
+        base = (select(ReviewRequest).where(ReviewRequest.kind == review_kind,
+                                           ReviewRequest.status == ReviewStatus.pending).where(condition))
+        count = db.session.scalar(select(func.count()).select_from(base.subquery()))
+        rows = db.session.scalars(base.order_by(ReviewRequest.submitted_on, ReviewRequest.id).limit(1000))
+        return self.response(200, count=count, result=[
+            {"id": r.id, "name": r.subject_name, "code": r.subject_code,
+             "submitted_on": r.submitted_on.isoformat()} for r in rows])
 
     def _decide(self, kind: str, decision: Decision):
         try:

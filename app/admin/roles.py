@@ -6,9 +6,11 @@ from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.models import PermissionView
 from flask_appbuilder.security.views import RoleModelView
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.models import OrganisationRole
 from app.roles import READ_WRITE, permission_label
 from app.scope import current_scope
 
@@ -23,11 +25,22 @@ def _permission_field():
     )
 
 
+class BuiltInRoleFilter(BaseFilter):
+    """The system role screen shows the built-in roles; organisations keep theirs in 角色管理."""
+
+    name = "系统角色"
+    arg_name = "builtin"
+
+    def apply(self, query, value):
+        return query.filter(OrganisationRole.organisation_id.is_(None))
+
+
 class RoleView(RoleModelView):
     route_base = "/roles"
     class_permission_name = "Role"
     method_permission_name = {**READ_WRITE, "copy_role": "write"}
-    list_title = _l("Roles")
+    base_filters = [["id", BuiltInRoleFilter, None]]
+    list_title = _l("System roles")
     show_title = _l("Role details")
     add_title = _l("Add role")
     edit_title = _l("Edit role")

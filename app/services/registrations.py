@@ -178,6 +178,8 @@ def request_organisation_change(org_id: int, actor_id: int, changes: dict):
 def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
     """更换上级部门: both the old and the new parent must approve before the department moves."""
     org = db.session.get(Organisation, org_id)
+    if org is None or org.type != OrganisationType.supervisory or org.parent is None:
+        raise ServiceError(_("Only a supervisory department can change its parent department"))
     new_parent = approved_organisation(new_parent_id, {OrganisationType.province, OrganisationType.supervisory})
     if new_parent.id == org.parent_id:
         raise ServiceError(_("This is already the parent department"))

@@ -1,0 +1,475 @@
+"""角色管理 (manual 5.1.1.3.1) through the web client: own roles, own permissions, own admins.
+
+Every escalation path of issue 3 item 4 is tried here and must change nothing.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+
+from tests.conftest import DEMO_PASSWORD, EDU_ID, HEALTH_ID, PROVINCE_ID, WH_HEALTH_ID, api_token, login
+from tests.web.test_chinese_ui import english_words
+
+HEALTH = "湖北省卫生健康委员会"
+EDU = "湖北省教育厅"
+#: what a "personnel viewer" role grants: read personnel and see their menu
+VIEW_PERSONS = [("can_read", "Person"), ("menu_access", "Personnel"), ("menu_access", "Persons")]
+
+
+# ------------------------------------------------------------------ helpers
+@pytest.fixture()
+def world(fresh_world):
+    """fresh_world, and every custom role removed afterwards (SQLite does not cascade the wipe)."""
+    yield fresh_world
+    from app.extensions import db
+    from app.models import OrganisationRole
+    from app.services.custom_roles import remove_role_rows
+
+    with fresh_world.app_context():
+        db.session.rollback()
+        for (role_id,) in db.session.query(OrganisationRole.id).filter(OrganisationRole.organisation_id.isnot(None)):
+            remove_role_rows(role_id)
+        db.session.commit()
+
+
+def _pv(app, permission: str, view: str) -> int:
+    from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu
+
+    from app.extensions import db
+
+    with app.app_context():
+        pk = (db.session.query(PermissionView.id).join(Permission).join(ViewMenu)
+              .filter(Permission.name == permission, ViewMenu.name == view).scalar())
+    assert pk is not None, (permission, view)
+    return pk
+
+
+def _pvs(app, pairs) -> list[int]:
+    return [_pv(app, p, v) for p, v in pairs]
+
+
+def _org_id(app, name: str) -> int:
+    from app.extensions import db
+    from app.models import Organisation
+
+    with app.app_context():
+        return db.session.query(Organisation.id).filter(Organisation.name == name).scalar()
+
+
+def _role(app, org_name: str, label: str):
+    """(id, internal name, {(permission, view)}) of an organisation's custom role, or None."""
+    from app.extensions import db
+    from app.models import OrganisationRole
+
+    with app.app_context():
+        role = (db.session.query(OrganisationRole)
+                .filter_by(organisation_id=_org_id(app, org_name), label=label).one_or_none())
+        if role is None:
+            return None
+        return role.id, role.name, {(pv.permission.name, pv.view_menu.name) for pv in role.permissions}
+
+
+def _role_id_by_name(app, name: str) -> int:
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.query(Role.id).filter(Role.name == name).scalar()
+
+
+def _role_count(app) -> int:
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.query(Role).count()
+
+
+def _roles_of(app, id_number: str) -> set[str]:
+    from app.extensions import db
+    from app.models import Account
+
+    with app.app_context():
+        db.session.expire_all()
+        account = db.session.query(Account).filter_by(username=id_number).one()
+        return {r.name for r in account.roles}
+
+
+def _account_id(app, id_number: str) -> int:
+    from app.extensions import db
+    from app.models import Account
+
+    with app.app_context():
+        return db.session.query(Account.id).filter_by(username=id_number).scalar()
+
+
+def _make_admin(app, org_name: str, seq: int, role_names=()) -> tuple[int, str]:
+    """Another admin of the organisation, made the way the 新增管理员 service makes them."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+    from app.models import Organisation, UserType
+    from app.services.accounts import new_account
+    from app.services.transaction import transaction
+    from app.validators import make_id_number
+
+    id_number = make_id_number("420106", datetime.date(1987, 7, 17), seq)
+    with app.app_context():
+        org = db.session.query(Organisation).filter_by(name=org_name).one()
+        roles = [db.session.query(Role).filter_by(name=n).one() for n in role_names]
+        with transaction():
+            account = new_account(id_number=id_number, real_name=f"测试管理员{seq}", password=DEMO_PASSWORD,
+                                  organisation=org, user_type=UserType.supervisory, roles=roles)
+            db.session.add(account)
+        return account.id, id_number
+
+
+def _client(app, id_number: str):
+    client = app.test_client()
+    response = login(client, id_number, DEMO_PASSWORD, user_type="supervisory")
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    return client
+
+
+def _create(client, label: str, pv_ids) -> object:
+    return client.post("/customroles/add", data={"label": label, "permissions": [str(p) for p in pv_ids]})
+
+
+def _offered(page: str) -> set[int]:
+    select = re.search(r'<select[^>]*name="permissions".*?</select>', page, re.S).group(0)
+    return {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', select)}
+
+
+def _roles_select(page: str) -> str:
+    return re.search(r'<select[^>]*name="roles".*?</select>', page, re.S).group(0)
+
+
+def _flashes(client) -> list[tuple[str, str]]:
+    with client.session_transaction() as session:
+        return list(session.get("_flashes", []))
+
+
+def _denied(response) -> bool:
+    """FAB refuses a missing permission by sending the user to the login page."""
+    return response.status_code in (302, 403, 404) and (
+        response.status_code != 302 or "/login" in response.headers["Location"])
+
+
+def _audit_actions(app, object_type: str, object_id: int) -> list[str]:
+    from app.extensions import db
+    from app.models import AuditLog
+
+    with app.app_context():
+        return [a for (a,) in db.session.query(AuditLog.action).filter_by(
+            object_type=object_type, object_id=object_id).order_by(AuditLog.id)]
+
+
+# ------------------------------------------------------------------ the feature
+def _held(app, id_number: str) -> set[int]:
+    from app.extensions import db
+    from app.models import Account
+
+    with app.app_context():
+        account = db.session.query(Account).filter_by(username=id_number).one()
+        return {pv.id for role in account.roles for pv in role.permissions}
+
+
+def test_offered_permissions_are_exactly_the_admins_own(app, client_for):
+    page = client_for(HEALTH_ID).get("/customroles/add").get_data(as_text=True)
+    assert _offered(page) == _held(app, HEALTH_ID)
+    assert _pv(app, "can_read", "Person") in _offered(page)
+    assert _pv(app, "can_write", "Role") not in _offered(page)
+    assert "专技人员：查看" in page  # readable labels, not "can read on Person"
+
+
+def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    response = _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    assert response.status_code == 302
+    role_id, name, pairs = _role(app, HEALTH, "人员查询员")
+    assert pairs == set(VIEW_PERSONS)
+    assert name == f"org{_org_id(app, HEALTH)}:人员查询员"
+    assert "人员查询员" in health.get("/customroles/list/").get_data(as_text=True)
+
+    other_id, other_number = _make_admin(app, HEALTH, 931)
+    other = _client(app, other_number)
+    assert _denied(other.get("/persons/list/"))
+
+    page = health.get(f"/customroles/assign/{role_id}").get_data(as_text=True)
+    assert other_number in page and "人员查询员" in page
+    response = health.post(f"/customroles/assign/{role_id}", data={"accounts": [str(other_id)]})
+    assert response.status_code == 302
+    assert name in _roles_of(app, other_number)
+
+    assert other.get("/persons/list/").status_code == 200
+    assert _denied(other.get("/persons/add"))           # read only: no 维护
+    assert _denied(other.get("/customroles/list/"))     # and nothing else
+    assert _denied(other.get("/organisations/list/"))
+    assert _audit_actions(app, "custom_role", role_id) == ["create"]
+    assert _audit_actions(app, "account", other_id) == ["grant_role"]
+
+    # taking it back takes the access away again
+    assert health.post(f"/customroles/assign/{role_id}", data={}).status_code == 302
+    assert name not in _roles_of(app, other_number)
+    assert _denied(other.get("/persons/list/"))
+    assert _audit_actions(app, "account", other_id) == ["grant_role", "revoke_role"]
+
+
+def test_role_can_be_given_through_the_account_form(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    role_id, name, _ = _role(app, HEALTH, "人员查询员")
+    other_id, other_number = _make_admin(app, HEALTH, 932, role_names=["主管部门管理员"])
+
+    roles_select = _roles_select(health.get(f"/users/edit/{other_id}").get_data(as_text=True))
+    assert f'value="{role_id}"' in roles_select
+    assert 'selected' in roles_select  # the role the account has is shown as chosen
+
+    response = health.post(f"/users/edit/{other_id}", data={
+        "real_name": "测试管理员932", "organisation": str(_org_id(app, HEALTH)),
+        "roles": [str(role_id), str(_role_id_by_name(app, "主管部门管理员"))], "active": "y"})
+    assert response.status_code == 302
+    assert _roles_of(app, other_number) == {name, "主管部门管理员"}
+
+
+def test_edit_and_delete_own_role(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    role_id, _, _ = _role(app, HEALTH, "人员查询员")
+
+    page = health.get(f"/customroles/edit/{role_id}").get_data(as_text=True)
+    assert 'value="人员查询员"' in page
+    wanted = VIEW_PERSONS + [("can_write", "Person")]
+    response = health.post(f"/customroles/edit/{role_id}",
+                           data={"label": "人员维护员", "permissions": [str(p) for p in _pvs(app, wanted)]})
+    assert response.status_code == 302
+    assert _role(app, HEALTH, "人员查询员") is None
+    new_id, name, pairs = _role(app, HEALTH, "人员维护员")
+    assert new_id == role_id and pairs == set(wanted) and name.endswith(":人员维护员")
+
+    # a role still given to someone is not deleted
+    other_id, _ = _make_admin(app, HEALTH, 933)
+    health.post(f"/customroles/assign/{role_id}", data={"accounts": [str(other_id)]})
+    page = health.post(f"/customroles/delete/{role_id}", follow_redirects=True).get_data(as_text=True)
+    assert "请先" in page and _role(app, HEALTH, "人员维护员") is not None
+    health.post(f"/customroles/assign/{role_id}", data={})
+    assert health.post(f"/customroles/delete/{role_id}").status_code == 302
+    assert _role(app, HEALTH, "人员维护员") is None
+    assert _audit_actions(app, "custom_role", role_id) == ["create", "update", "delete"]
+
+
+def test_same_role_name_in_two_organisations(world, client_for):
+    app = world
+    health, edu = client_for(HEALTH_ID), client_for(EDU_ID)
+    assert _create(health, "审核员", _pvs(app, VIEW_PERSONS)).status_code == 302
+    assert _create(edu, "审核员", _pvs(app, VIEW_PERSONS)).status_code == 302
+    health_role, edu_role = _role(app, HEALTH, "审核员"), _role(app, EDU, "审核员")
+    assert health_role[0] != edu_role[0] and health_role[1] != edu_role[1]
+
+    # each sees its own only
+    health_list = health.get("/customroles/list/").get_data(as_text=True)
+    assert f"/customroles/show/{health_role[0]}" in health_list
+    assert f"/customroles/show/{edu_role[0]}" not in health_list
+
+    # but twice in one organisation is refused next to the field, nothing saved
+    before = _role_count(app)
+    page = _create(health, "审核员", _pvs(app, VIEW_PERSONS)).get_data(as_text=True)
+    assert "已有同名角色" in page
+    assert _role_count(app) == before
+
+
+def test_another_organisations_role_answers_404_everywhere(world, client_for):
+    app = world
+    _create(client_for(HEALTH_ID), "人员查询员", _pvs(app, VIEW_PERSONS))
+    role_id, name, pairs = _role(app, HEALTH, "人员查询员")
+    for id_number in (EDU_ID, WH_HEALTH_ID):  # another department, and a child of the owner
+        client = client_for(id_number)
+        for url in (f"/customroles/show/{role_id}", f"/customroles/edit/{role_id}",
+                    f"/customroles/assign/{role_id}"):
+            assert client.get(url).status_code == 404, (id_number, url)
+        assert client.post(f"/customroles/edit/{role_id}", data={
+            "label": "改名", "permissions": [str(p) for p in _pvs(app, VIEW_PERSONS)]}).status_code == 404
+        assert client.post(f"/customroles/delete/{role_id}").status_code == 404
+        assert client.post(f"/customroles/assign/{role_id}", data={
+            "accounts": [str(_account_id(app, id_number))]}).status_code == 404
+        assert f"/customroles/show/{role_id}" not in client.get("/customroles/list/").get_data(as_text=True)
+    assert _role(app, HEALTH, "人员查询员") == (role_id, name, pairs)
+    assert name not in _roles_of(app, EDU_ID)
+
+
+# ------------------------------------------------------------------ escalation paths
+def test_posting_a_permission_that_was_not_offered_is_refused(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    before = _role_count(app)
+    for extra in (_pv(app, "can_write", "Role"), _pv(app, "can_get", "OpenApi"), 999999):
+        response = _create(health, "越权角色", _pvs(app, VIEW_PERSONS) + [extra])
+        assert response.status_code == 200
+        assert "无效的选项" in response.get_data(as_text=True)
+    assert _role_count(app) == before
+
+    # nor by editing an existing role
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    role_id, name, pairs = _role(app, HEALTH, "人员查询员")
+    response = health.post(f"/customroles/edit/{role_id}", data={
+        "label": "人员查询员", "permissions": [str(p) for p in _pvs(app, VIEW_PERSONS)]
+        + [str(_pv(app, "can_write", "Role"))]})
+    assert response.status_code == 200
+    assert _role(app, HEALTH, "人员查询员") == (role_id, name, pairs)
+
+
+def test_copy_role_is_for_the_province_only(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    own_id = _role(app, HEALTH, "人员查询员")[0]
+    province_role = _role_id_by_name(app, "省级管理员")
+    before = _role_count(app)
+    for rowid in (province_role, own_id):
+        response = health.post("/roles/action_post", data={"action": "copyrole", "rowid": [str(rowid)]})
+        assert response.status_code in (302, 403, 404)
+        assert ("danger", "访问被拒绝") in _flashes(health) or response.status_code == 404
+    # the custom-roles screen has no copy action either
+    response = health.post("/customroles/action_post", data={"action": "copyrole", "rowid": [str(own_id)]})
+    assert response.status_code == 404
+    assert _role_count(app) == before
+
+    # the path is real: the province can copy
+    province = client_for(PROVINCE_ID)
+    response = province.post("/roles/action_post", data={"action": "copyrole", "rowid": [str(province_role)]})
+    assert response.status_code == 302
+    assert _role_count(app) == before + 1
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.query(Role).filter(Role.name == "省级管理员 copy").delete()
+        db.session.commit()
+
+
+@pytest.mark.parametrize("name", ["省级管理员", "主管部门管理员", "用人单位管理员", "继教基地管理员", "专技人员", "公共访问"])
+def test_built_in_roles_answer_404_on_the_custom_role_screens(world, client_for, name):
+    app = world
+    role_id = _role_id_by_name(app, name)
+    health = client_for(HEALTH_ID)
+    for url in (f"/customroles/show/{role_id}", f"/customroles/edit/{role_id}", f"/customroles/assign/{role_id}"):
+        assert health.get(url).status_code == 404, url
+    wide = _pvs(app, VIEW_PERSONS)
+    assert health.post(f"/customroles/edit/{role_id}",
+                       data={"label": name, "permissions": [str(p) for p in wide]}).status_code == 404
+    assert health.post(f"/customroles/delete/{role_id}").status_code == 404
+    assert health.post(f"/customroles/assign/{role_id}",
+                       data={"accounts": [str(_account_id(app, HEALTH_ID))]}).status_code == 404
+    assert _role_id_by_name(app, name) == role_id
+    assert f"/customroles/show/{role_id}" not in health.get("/customroles/list/").get_data(as_text=True)
+
+
+def _post_account_roles(client, app, account_id: int, real_name: str, role_ids):
+    return client.post(f"/users/edit/{account_id}", data={
+        "real_name": real_name, "organisation": str(_org_id(app, HEALTH)),
+        "roles": [str(r) for r in role_ids], "active": "y"})
+
+
+def test_account_form_never_grants_a_role_the_admin_may_not_hand_out(world, client_for):
+    app = world
+    health, edu = client_for(HEALTH_ID), client_for(EDU_ID)
+    other_id, other_number = _make_admin(app, HEALTH, 934, role_names=["主管部门管理员"])
+    _create(edu, "教育厅审核员", _pvs(app, VIEW_PERSONS))
+    edu_role = _role(app, EDU, "教育厅审核员")[0]
+    kept = _role_id_by_name(app, "主管部门管理员")
+    roles_select = _roles_select(health.get(f"/users/edit/{other_id}").get_data(as_text=True))
+    for forbidden in (_role_id_by_name(app, "省级管理员"), edu_role):
+        assert f'<option value="{forbidden}"' not in roles_select
+        _post_account_roles(health, app, other_id, "测试管理员934", [kept, forbidden])
+        assert _roles_of(app, other_number) == {"主管部门管理员"}
+    # nor through 分配角色: an EDU role is not HEALTH's, an EDU admin is not HEALTH's admin
+    assert health.post(f"/customroles/assign/{edu_role}", data={"accounts": [str(other_id)]}).status_code == 404
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    own_role = _role(app, HEALTH, "人员查询员")
+    page = health.post(f"/customroles/assign/{own_role[0]}",
+                       data={"accounts": [str(_account_id(app, EDU_ID))]}).get_data(as_text=True)
+    assert "无效的选项" in page
+    assert own_role[1] not in _roles_of(app, EDU_ID)
+
+
+def test_account_form_refuses_a_tampered_role_and_changes_nothing(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    other_id, other_number = _make_admin(app, HEALTH, 936, role_names=["主管部门管理员"])
+    response = _post_account_roles(health, app, other_id, "测试管理员936", [_role_id_by_name(app, "省级管理员")])
+    assert _roles_of(app, other_number) == {"主管部门管理员"}
+    assert response.status_code == 200 and "无效的选项" in response.get_data(as_text=True)
+
+
+def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, client_for):
+    """An admin who manages roles and accounts with fewer permissions than the super admin
+    cannot hand themselves (or edit, or delete) a role that grants more than they hold."""
+    app = world
+    health = client_for(HEALTH_ID)
+    manager_pairs = [("can_read", "CustomRole"), ("can_write", "CustomRole"), ("can_read", "Account"),
+                     ("can_write", "Account"), ("menu_access", "Account management"),
+                     ("menu_access", "Custom roles"), ("menu_access", "Accounts")]
+    _create(health, "角色管理员", _pvs(app, manager_pairs))
+    _create(health, "人员维护员", _pvs(app, VIEW_PERSONS + [("can_write", "Person")]))
+    manager_role, manager_name, _ = _role(app, HEALTH, "角色管理员")
+    wide_role, wide_name, wide_pairs = _role(app, HEALTH, "人员维护员")
+    limited_id, limited_number = _make_admin(app, HEALTH, 935)
+    health.post(f"/customroles/assign/{manager_role}", data={"accounts": [str(limited_id)]})
+    limited = _client(app, limited_number)
+
+    page = limited.get("/customroles/add").get_data(as_text=True)
+    assert _offered(page) == set(_pvs(app, manager_pairs))
+    roles_select = _roles_select(limited.get(f"/users/edit/{limited_id}").get_data(as_text=True))
+    assert f'<option value="{wide_role}"' not in roles_select
+    _post_account_roles(limited, app, limited_id, "测试管理员935", [manager_role, wide_role])
+    assert _roles_of(app, limited_number) == {manager_name}
+
+    for response in (
+        limited.post(f"/customroles/assign/{wide_role}", data={"accounts": [str(limited_id)]},
+                     follow_redirects=True),
+        limited.post(f"/customroles/edit/{wide_role}", data={
+            "label": "人员维护员", "permissions": [str(p) for p in _pvs(app, manager_pairs)]},
+            follow_redirects=True),
+        limited.post(f"/customroles/delete/{wide_role}", follow_redirects=True),
+    ):
+        assert "您自己不具备的权限" in response.get_data(as_text=True)
+    assert _roles_of(app, limited_number) == {manager_name}
+    assert _role(app, HEALTH, "人员维护员") == (wide_role, wide_name, wide_pairs)
+
+
+def test_there_is_no_rest_endpoint_for_roles(app, api_for):
+    headers = api_for(PROVINCE_ID)
+    for url in ("/api/v1/role/", "/api/v1/roles/", "/api/v1/customrole/", "/api/v1/security/roles/"):
+        assert app.test_client().get(url, headers=headers).status_code == 404, url
+    client = app.test_client()
+    token = api_token(client, HEALTH_ID)
+    response = client.post("/api/v1/role/", json={"name": "x"}, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 404
+
+
+# ------------------------------------------------------------------ Chinese everywhere
+def test_custom_role_pages_are_chinese(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    role_id = _role(app, HEALTH, "人员查询员")[0]
+    for url in ("/customroles/list/", "/customroles/add", f"/customroles/edit/{role_id}",
+                f"/customroles/show/{role_id}", f"/customroles/assign/{role_id}"):
+        response = health.get(url)
+        assert response.status_code == 200, url
+        assert english_words(response.get_data(as_text=True)) == set(), url
+    for response in (_create(health, "", []), _create(health, "人员查询员", _pvs(app, VIEW_PERSONS)),
+                     _create(health, "x" * 41, _pvs(app, VIEW_PERSONS))):
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert english_words(page) == set(), sorted(english_words(page))
+    page = health.get("/").get_data(as_text=True)
+    assert "/customroles/list/" in page  # in the 账户管理 menu
