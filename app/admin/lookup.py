@@ -52,6 +52,26 @@ def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT
     return [(obj.id, label(obj)) for obj in db.session.scalars(query)]
 
 
+def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] = None):
+    """JSON of ≤20 approved organisations of the given types whose name contains the term.
+
+    Used where no scope applies: public registration pages and choosing a new parent department.
+    """
+    query = (
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.status == OrganisationStatus.approved, Organisation.type.in_(list(types)))
+        .order_by(Organisation.depth, Organisation.name)
+        .limit(LOOKUP_LIMIT)
+    )
+    if exclude_prefix:
+        query = query.where(~Organisation.path.startswith(exclude_prefix, autoescape=True))
+    term = (term or "").strip()
+    if term:
+        query = query.where(Organisation.name.contains(term, autoescape=True))
+    rows = db.session.execute(query).all()
+    return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
+
+
 class LookupView(BaseView):
     """JSON for the pickers; any signed-in admin, always limited to their scope."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -18,11 +18,12 @@ from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.admin.org_admins import refusal
+from app.admin.lookup import public_organisation_lookup
+from app.admin.registration import DEPARTMENT_TYPES
 from app.extensions import db
 from app.models import (
     Organisation,
     OrganisationStatus,
-    OrganisationType,
     ReviewKind,
     ReviewRequest,
     ReviewStatus,
@@ -32,9 +33,6 @@ from app.services import registrations
 from app.services.org_admins import NotAllowed, NotFound
 from app.services.transaction import ServiceError, transaction
 from app.validators import Mobile, Uscc
-
-#: most matches the parent picker returns
-LOOKUP_LIMIT = 20
 
 FIELD_LABELS = {
     "name": _l("Organisation name"), "uscc": _l("Unified social credit code"), "region": _l("Region"),
@@ -138,19 +136,7 @@ class OwnOrganisationView(BaseView):
         org = self._org()
         if not service.may_change_parent(org):
             abort(404)
-        term = (request.args.get("q") or "").strip()
-        query = (
-            select(Organisation.id, Organisation.name)
-            .where(Organisation.status == OrganisationStatus.approved)
-            .where(Organisation.type.in_([OrganisationType.province, OrganisationType.supervisory]))
-            .where(~Organisation.path.startswith(org.path, autoescape=True))
-            .order_by(Organisation.depth, Organisation.name)
-            .limit(LOOKUP_LIMIT)
-        )
-        if term:
-            query = query.where(Organisation.name.contains(term, autoescape=True))
-        rows = db.session.execute(query).all()
-        return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
+        return public_organisation_lookup(DEPARTMENT_TYPES, request.args.get("q", ""), exclude_prefix=org.path)
 
     @expose("/parent", methods=["POST"])
     @has_access

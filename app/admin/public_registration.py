@@ -15,7 +15,7 @@ from sqlalchemy import select
 from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.admin.registration import LOOKUP_LIMIT
+from app.admin.lookup import public_organisation_lookup
 from app.extensions import db
 from app.models import (
     Account,
@@ -226,18 +226,7 @@ class PublicRegistrationView(BaseView):
     @expose("/employers")
     def employers(self):
         """Search-as-you-type: approved employer units a person may register with."""
-        term = (request.args.get("q") or "").strip()
-        query = (
-            select(Organisation.id, Organisation.name)
-            .where(Organisation.status == OrganisationStatus.approved)
-            .where(Organisation.type == OrganisationType.employer)
-            .order_by(Organisation.name)
-            .limit(LOOKUP_LIMIT)
-        )
-        if term:
-            query = query.where(Organisation.name.contains(term, autoescape=True))
-        rows = db.session.execute(query).all()
-        return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
+        return public_organisation_lookup([OrganisationType.employer], request.args.get("q", ""))
 
     @expose("/departments")
     def departments(self):

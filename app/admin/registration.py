@@ -1,22 +1,22 @@
 """Public registration of a supervisory department (manual 1) and the parent lookup it uses."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from app.admin.lookup import public_organisation_lookup
 from app.extensions import db
-from app.models import Organisation, OrganisationStatus, OrganisationType
+from app.models import Organisation, OrganisationType
 from app.services import organisations as org_service
 from app.services.transaction import ServiceError
 from app.validators import IdNumber, Mobile, PasswordStrength, Uscc
 
-#: most matches a search-as-you-type lookup returns
-LOOKUP_LIMIT = 20
+#: parents a department may hang under
+DEPARTMENT_TYPES = (OrganisationType.province, OrganisationType.supervisory)
 
 
 class SupervisoryRegistrationForm(FlaskForm):
@@ -71,15 +71,4 @@ class RegistrationView(BaseView):
     @expose("/parents")
     def parents(self):
         """Search-as-you-type: approved departments a new department may hang under."""
-        term = (request.args.get("q") or "").strip()
-        query = (
-            select(Organisation.id, Organisation.name)
-            .where(Organisation.status == OrganisationStatus.approved)
-            .where(Organisation.type.in_([OrganisationType.province, OrganisationType.supervisory]))
-            .order_by(Organisation.depth, Organisation.name)
-            .limit(LOOKUP_LIMIT)
-        )
-        if term:
-            query = query.where(Organisation.name.contains(term, autoescape=True))
-        rows = db.session.execute(query).all()
-        return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
+        return public_organisation_lookup(DEPARTMENT_TYPES, request.args.get("q", ""))
