@@ -186,6 +186,27 @@ class AccountView(ScopedModelView, UserDBModelView):
         super().pre_update(item)
 
 
+#: created first so that it renders above the new password
+_OLD_PASSWORD = PasswordField(_l("Old password"), validators=[DataRequired()], widget=BS3PasswordFieldWidget())
+
+
+class NewPasswordForm(DynamicForm):
+    """A new password typed twice, strong enough."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), PasswordStrength()], widget=BS3PasswordFieldWidget()
+    )
+    conf_password = PasswordField(
+        _l("Confirm new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    old_password = _OLD_PASSWORD
+
+
 class ChangePasswordView(ResetMyPasswordView):
     """修改密码: the old password is required and the new one must be strong."""
 
@@ -195,20 +216,7 @@ class ChangePasswordView(ResetMyPasswordView):
     form_title = _l("Change password")
     message = _l("Password changed")
 
-    class form(DynamicForm):  # noqa: N801 - FAB reads the attribute named `form`
-        old_password = PasswordField(
-            _l("Old password"), validators=[DataRequired()], widget=BS3PasswordFieldWidget()
-        )
-        password = PasswordField(
-            _l("New password"),
-            validators=[DataRequired(), PasswordStrength()],
-            widget=BS3PasswordFieldWidget(),
-        )
-        conf_password = PasswordField(
-            _l("Confirm new password"),
-            validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
-            widget=BS3PasswordFieldWidget(),
-        )
+    form = ChangePasswordForm
 
     @expose("/form", methods=["POST"])
     @has_access
@@ -252,17 +260,7 @@ class ScopedResetPasswordView(ResetPasswordView):
             abort(404)
         return account
 
-    class form(DynamicForm):  # noqa: N801
-        password = PasswordField(
-            _l("New password"),
-            validators=[DataRequired(), PasswordStrength()],
-            widget=BS3PasswordFieldWidget(),
-        )
-        conf_password = PasswordField(
-            _l("Confirm new password"),
-            validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
-            widget=BS3PasswordFieldWidget(),
-        )
+    form = NewPasswordForm
 
     def form_get(self, form):
         self._target()
