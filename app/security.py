@@ -18,6 +18,7 @@ from flask_appbuilder.security.sqla.models import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from app.models import Account
@@ -70,6 +71,10 @@ class AppSecurityManager(SecurityManager):
         if self.is_auth_limited:
             for view in (self.auth_view, api):
                 self.limiter.limit(self.auth_rate_limit, methods=["POST"])(view.blueprint)
+
+    def get_user_by_id(self, pk):
+        """Every request loads the user: bring the organisation (the data scope) in the same query."""
+        return self.session.get(self.user_model, pk, options=[joinedload(Account.organisation)])
 
     # ------------------------------------------------------------------ login
     def authenticate(

@@ -96,6 +96,22 @@ def ajax_relation_fields(datamodel, columns, labels: dict, validators: dict, con
     return fields
 
 
+def reference_fields(datamodel, columns, labels: dict, validators: dict, configured: dict | None) -> dict:
+    """Relations to the small reference tables come from a per-process cache, not a query per form."""
+    from app.admin.fields import ReferenceSelectField
+    from app.models import TitleLevel, TitleSeries
+
+    fields = dict(configured or {})
+    for name in columns or []:
+        if name in fields or not datamodel.is_relation(name) or not datamodel.is_relation_many_to_one(name):
+            continue
+        model = datamodel.get_related_model(name)
+        if model in (TitleSeries, TitleLevel):
+            fields[name] = ReferenceSelectField(labels.get(name, name), validators=validators.get(name),
+                                                model=model)
+    return fields
+
+
 def label_blank_choices(form_class) -> None:
     """WTForms 3.3 prints the value "__None" when FAB's blank choice has no label: give it one."""
     for value in vars(form_class).values():
@@ -140,6 +156,18 @@ class ScopedModelView(ModelView):
         self.edit_form_extra_fields = ajax_relation_fields(
             self.datamodel, self.edit_columns, self.label_columns, validators,
             self.edit_form_extra_fields, self.relation_filters)
+        self.search_form_extra_fields = enum_form_fields(
+            self.datamodel, self.search_columns, self.label_columns, self.search_form_extra_fields)
+        self.search_form_extra_fields = ajax_relation_fields(
+            self.datamodel, self.search_columns, self.label_columns, {},
+            self.search_form_extra_fields, self.relation_filters)
+        for attr, columns, checks in (
+            ("add_form_extra_fields", self.add_columns, validators),
+            ("edit_form_extra_fields", self.edit_columns, validators),
+            ("search_form_extra_fields", self.search_columns, {}),
+        ):
+            setattr(self, attr, reference_fields(self.datamodel, columns, self.label_columns, checks,
+                                                 getattr(self, attr)))
         super().__init__(**kwargs)
         for form_class in (self.add_form, self.edit_form, self.search_form):
             if form_class is not None:

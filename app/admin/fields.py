@@ -1,7 +1,12 @@
 """Form fields shared by views."""
 from __future__ import annotations
 
+import time
+
 from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2Widget
+from wtforms import SelectField
+from wtforms.validators import ValidationError
 
 
 class StrictQuerySelectMultipleField(QuerySelectMultipleField):
@@ -14,3 +19,68 @@ class StrictQuerySelectMultipleField(QuerySelectMultipleField):
     def pre_validate(self, form):
         self.data  # noqa: B018 - resolves the submitted ids and notes any that were not offered
         super().pre_validate(form)
+
+
+# ---------------------------------------------------------------- small reference tables, cached
+#: seconds a reference table's (id, name) list is reused before it is read again
+REFERENCE_TTL = 300
+_reference_cache: dict = {}
+
+
+def reference_choices(model) -> list[tuple[str, str]]:
+    """(id, name) of a small reference table, read at most every REFERENCE_TTL seconds per process."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    cached = _reference_cache.get(model)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    order = getattr(model, "sort_order", model.id)
+    rows = db.session.execute(select(model.id, model.name).order_by(order)).all()
+    choices = [(str(pk), name) for pk, name in rows]
+    _reference_cache[model] = (time.monotonic() + REFERENCE_TTL, choices)
+    return choices
+
+
+class ReferenceSelectField(SelectField):
+    """A relation to a reference table (title series, levels): rendering it costs no query."""
+
+    widget = Select2Widget()
+
+    def __init__(self, label=None, validators=None, model=None, allow_blank=True, **kwargs):
+        super().__init__(label, validators, choices=None, **kwargs)
+        self.model = model
+        self.allow_blank = allow_blank
+        self._raw = None
+
+    def _selected_id(self) -> str:
+        return str(getattr(self.data, "id", self.data)) if self.data is not None else ""
+
+    def iter_choices(self):
+        selected = self._selected_id()
+        if self.allow_blank:
+            yield ("", "—", selected == "", {})
+        for pk, name in reference_choices(self.model):
+            yield (pk, name, pk == selected, {})
+
+    def has_groups(self):
+        return False
+
+    def process_data(self, value):
+        self.data = value
+
+    def process_formdata(self, valuelist):
+        from app.extensions import db
+
+        self._raw = valuelist[0] if valuelist else ""
+        self.data = None
+        if self._raw not in ("", "__None"):
+            try:
+                self.data = db.session.get(self.model, int(self._raw))
+            except ValueError:
+                self.data = None
+
+    def pre_validate(self, form):
+        if self._raw not in (None, "", "__None") and self.data is None:
+            raise ValidationError(self.gettext("Not a valid choice."))

@@ -45,10 +45,10 @@ def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT
     query = _apply_filters(select(model), model, {k: v for k, v in filters.items() if k in allowed})
     term = (term or "").strip()
     if term:
-        from sqlalchemy import or_
-
-        query = query.where(or_(*(c.startswith(term, autoescape=True) for c in columns)))
-    query = apply_scope(query, model).order_by(columns[0]).limit(limit)
+        # a number is an ID prefix, anything else a name prefix: one indexed column, no OR
+        column = columns[-1] if term[:1].isdigit() and len(columns) > 1 else columns[0]
+        query = query.where(column.startswith(term, autoescape=True))
+    query = apply_scope(query, model).limit(limit)
     return [(obj.id, label(obj)) for obj in db.session.scalars(query)]
 
 
@@ -72,6 +72,19 @@ def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] =
     return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
 
 
+def scoped_get(name: str, pk: str, filters: dict) -> list[tuple[int, str]]:
+    """One row by id, only if it is in scope (to show an already chosen value)."""
+    model, _, label, allowed = LOOKUPS[name]
+    try:
+        pk_value = int(pk)
+    except ValueError:
+        return []
+    query = _apply_filters(select(model).where(model.id == pk_value), model,
+                           {k: v for k, v in filters.items() if k in allowed})
+    obj = db.session.scalar(apply_scope(query, model))
+    return [(obj.id, label(obj))] if obj is not None else []
+
+
 class LookupView(BaseView):
     """JSON for the pickers; any signed-in admin, always limited to their scope."""
 
@@ -84,8 +97,11 @@ class LookupView(BaseView):
         user = g.get("user")
         if user is None or not user.is_authenticated:
             abort(401)
-        filters = {k: v for k, v in request.args.items() if k != "q"}
-        rows = scoped_lookup(name, request.args.get("q", ""), filters)
+        filters = {k: v for k, v in request.args.items() if k not in ("q", "id")}
+        if request.args.get("id"):
+            rows = scoped_get(name, request.args["id"], filters)
+        else:
+            rows = scoped_lookup(name, request.args.get("q", ""), filters)
         return jsonify({"results": [{"id": pk, "text": text} for pk, text in rows]})
 
 

@@ -51,6 +51,10 @@ def _login(browser, server, id_number, password, user_type_label):
     browser.find_element(By.ID, "username").send_keys(id_number)
     browser.find_element(By.ID, "password").send_keys(password)
     browser.find_element(By.ID, "login-submit").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return document.readyState") == "complete"
+                                    and "login-submit" not in d.page_source or "alert" in d.page_source)
 
 
 def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, server):
@@ -111,3 +115,30 @@ def server_screenshot_path(name):
 
     folder = os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())
     return os.path.join(folder, f"jijiao-{name}.png")
+
+
+def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _login(browser, server, "42010219900601003X", "Demo@2026", "主管部门")
+    browser.get(server + "/persons/list/")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "查询").click()  # open the 查询 panel
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#filter_form .dropdown-toggle").is_displayed())
+    browser.find_element(By.CSS_SELECTOR, "#filter_form .dropdown-toggle").click()
+    browser.find_element(By.CSS_SELECTOR, "a.filter[name='employer']").click()
+    WebDriverWait(browser, 5).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, "select[data-url].select2-hidden-accessible"))
+    browser.find_element(By.CSS_SELECTOR, "select[data-url] + .select2 .select2-selection").click()
+    browser.find_element(By.CSS_SELECTOR, ".select2-search__field").send_keys("湖北")
+    option = WebDriverWait(browser, 5).until(lambda d: next(
+        (o for o in d.find_elements(By.CSS_SELECTOR, ".select2-results__option") if o.text == "湖北大学"), False))
+    option.click()
+    browser.find_element(By.CSS_SELECTOR, "#filter_form button[type=submit]").click()
+    WebDriverWait(browser, 5).until(lambda d: "_flt_" in d.current_url)
+    rows = browser.find_elements(By.XPATH, "//tr[.//a[contains(@href, '/persons/show/')]]")
+    assert rows and all("湖北大学" in row.text for row in rows)
+    browser.save_screenshot(str(server_screenshot_path("filter")))
+    # the applied filter shows its chosen unit again after the reload
+    WebDriverWait(browser, 5).until(lambda d: "湖北大学" in d.find_element(
+        By.CSS_SELECTOR, "#filter_form select[data-url] + .select2 .select2-selection").get_attribute("textContent"))
