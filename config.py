@@ -76,6 +76,8 @@ class Config:
     FAB_INDEX_VIEW = "app.admin.home.HomeView"
     FAB_SECURITY_MANAGER_CLASS = "app.security.AppSecurityManager"
 
+    #: seconds the dashboard reuses a scope's organisation and personnel counts
+    DASHBOARD_COUNTS_TTL = 60
     #: largest page any list or API returns
     MAX_PAGE_SIZE = 100
     #: seed the demo world when the database is empty (python run.py)
@@ -92,6 +94,7 @@ class TestConfig(Config):
     DEMO_DATA = False
     #: cheap hashing keeps the suite fast; production keeps FAB's scrypt default
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    DASHBOARD_COUNTS_TTL = 0
 
 
 def load_config(config=None):

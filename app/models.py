@@ -342,9 +342,14 @@ class Person(Model):
     __tablename__ = "person"
     __table_args__ = (
         Index("ix_person_employer_id", "employer_id", "id"),
-        Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        # prefix search by name within a subtree: an index-only scan on PostgreSQL
+        Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"},
+              postgresql_include=["employer_id"]),
+        # prefix search by ID number (the unique index cannot serve LIKE under a non-C collation)
+        Index("ix_person_id_number_prefix", "id_number", postgresql_ops={"id_number": "varchar_pattern_ops"}),
         Index("ix_person_title_series_level", "title_series_id", "title_level_id"),
-        Index("ix_person_status", "status"),
+        # no index on status: 98% of rows are active, and an indexed status makes every approval
+        # rewrite all of person's indexes (no HOT update)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,6 +1,7 @@
 """Dashboard figures: counts in scope and a registry of to-do kinds that later features fill."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -39,11 +40,19 @@ class Summary:
     todos: list = field(default_factory=list)
 
 
-def summary(user) -> Summary:
-    scope = scope_for(user)
-    result = Summary(organisation=user.organisation, scope=scope)
-    if scope.is_none:
-        return result
+_counts_cache: dict = {}
+
+
+def scope_counts(scope: Scope) -> dict:
+    """Organisations by type and active personnel in a scope, reused per process for a short while
+    (DASHBOARD_COUNTS_TTL seconds: the figures are informational; the to-do counts stay live)."""
+    from flask import current_app
+
+    ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 60)
+    key = (scope.kind, scope.prefix)
+    cached = _counts_cache.get(key)
+    if ttl and cached is not None and cached[0] > time.monotonic():
+        return cached[1]
     org_counts = dict(
         db.session.execute(
             apply_scope(
@@ -63,12 +72,22 @@ def summary(user) -> Summary:
             scope,
         )
     )
-    result.counts = {
+    counts = {
         "employer": org_counts.get(OrganisationType.employer, 0),
         "training_base": org_counts.get(OrganisationType.training_base, 0),
         "supervisory": org_counts.get(OrganisationType.supervisory, 0),
         "persons": persons or 0,
     }
+    _counts_cache[key] = (time.monotonic() + ttl, counts)
+    return counts
+
+
+def summary(user) -> Summary:
+    scope = scope_for(user)
+    result = Summary(organisation=user.organisation, scope=scope)
+    if scope.is_none:
+        return result
+    result.counts = scope_counts(scope)
     from flask import current_app
 
     perms = current_app.appbuilder.sm._permission_set(user)
