@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 MO := app/translations/zh/LC_MESSAGES/messages.mo
 PO := app/translations/zh/LC_MESSAGES/messages.po
 
-.PHONY: run test install install-dev system-deps translations test-sqlite test-pg bench clean
+.PHONY: run test install install-dev system-deps translations test-sqlite test-pg bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,32 @@ test: install-dev
 test-pg: install-dev
 	bash scripts/ensure_postgres.sh jijiao_test
 	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jijiao_test $(PYTEST) -q
+
+## scale benchmark (docs/benchmark.md): fills $(BENCH_DB) with BENCH_PERSONS persons (re-used when the same
+## size and seed are loaded already, replaced otherwise), then measures pages, forms, batch approval, wrk
+BENCH_DB ?= jijiao_bench
+BENCH_URL ?= postgresql://postgres@127.0.0.1:5432/$(BENCH_DB)
+BENCH_PERSONS ?= 1000000
+BENCH_SEED ?= 1
+BENCH_JSON ?= bench-results/bench.json
+BENCH_ARGS ?=
+FLASK := $(VENV)/bin/flask --app app:create_app
+bench: install-dev
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || \
+	  echo "wrk could not be installed: the throughput check will be skipped"
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -1)" main start
+	@for _ in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@psql -q -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
+	  | grep -q 1 || createdb -h 127.0.0.1 -U postgres $(BENCH_DB)
+	DATABASE_URL=$(BENCH_URL) $(FLASK) prepare --no-demo
+	DATABASE_URL=$(BENCH_URL) $(FLASK) seed-scale --persons $(BENCH_PERSONS) --seed $(BENCH_SEED) --replace
+	DATABASE_URL=$(BENCH_URL) $(FLASK) bench --json $(BENCH_JSON) $(BENCH_ARGS)
+
+## the same at 10,000 persons in its own database, fewer runs: a quick check of the tooling
+bench-smoke:
+	$(MAKE) bench BENCH_DB=jijiao_bench_smoke BENCH_PERSONS=10000 BENCH_JSON=bench-results/bench-smoke.json \
+	  BENCH_ARGS="--runs 3 --warmup 1 --wrk-duration 3"
 
 clean:
 	rm -rf $(VENV) instance

@@ -54,3 +54,6 @@ def register(app) -> None:
         """Migrate, seed reference data, sync roles and seed the demo world if empty."""
         prepare_database(demo)
         click.echo("database ready")
+
+    from app.scale.cli import register as register_scale_commands
+    register_scale_commands(app)
