@@ -12,8 +12,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-#: a list counts at most this many rows; beyond it the pager shows "100000+"
-COUNT_CAP = 100_000
+#: a list counts at most this many rows; beyond it the pager shows "10000+" (deeper pages still work)
+COUNT_CAP = 10_000
 
 
 class CappedCount(int):
@@ -89,7 +89,13 @@ class EagerInterface(SQLAInterface):
                                  select_columns, outer_default_load)
         query = self.session.query(self.obj)
         count = self.query_count(query, filters, select_columns)
-        query = self.apply_all(
-            query, filters, order_column, order_direction, page, page_size, select_columns
-        )
-        return count, query.options(*self._load_options()).all()
+        # pick the page's ids first, then load those rows with their relations: joins are not
+        # computed for the rows an OFFSET skips
+        page_query = self.apply_all(query, filters, order_column, order_direction, page, page_size)
+        ids = [row[0] for row in page_query.with_entities(self.obj.id)]
+        if not ids:
+            return count, []
+        rows = (self.session.query(self.obj).options(*self._load_options())
+                .filter(self.obj.id.in_(ids)).all())
+        by_id = {row.id: row for row in rows}
+        return count, [by_id[i] for i in ids if i in by_id]
