@@ -91,6 +91,8 @@ def scope_clause(model: Any, scope: Scope):
         return false()
     if model is Organisation:
         return Organisation.path.like(scope.prefix + "%")
+    if hasattr(model, "scope_path_column"):
+        return model.scope_path_column().like(scope.prefix + "%")
     if hasattr(model, "scope_condition"):
         return model.scope_condition(subtree_org_ids(scope))
     column = model.scope_org_id_column()

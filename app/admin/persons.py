@@ -50,7 +50,8 @@ class PersonView(ScopedModelView):
                     "title_series", "title_level", "title_name", "title_date", "status"]
     search_columns = ["name", "id_number", "employer", "title_series", "title_level", "status"]
     order_columns = ["name", "id_number"]
-    base_order = ("id", "asc")
+    #: by unit, then id: the order the org_path index returns, so deep pages stay cheap
+    base_order = ("org_path", "asc")
     relation_filters = {"employer": {"type": "employer"}}
     validators_columns = {
         "id_number": [validators.DataRequired(), IdNumber()],

@@ -45,7 +45,7 @@ from app.extensions import db
 from app.validators import make_id_number, make_uscc
 
 #: bump when the generated data changes shape, so an old load is not taken for a new one
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 #: password of every account the generator creates (benchmark data only)
 BENCH_PASSWORD = "Bench@2026"
 MARKER_ACTION = "seed_scale"
@@ -861,7 +861,7 @@ def step_admins(ctx: GenerationContext) -> None:
 
 # ----- step: persons -------------------------------------------------------------------------------
 
-PERSON_COLUMNS = ["id", "id_number", "name", "gender", "birth_date", "phone", "education", "employer_id",
+PERSON_COLUMNS = ["id", "id_number", "name", "gender", "birth_date", "phone", "education", "employer_id", "org_path",
                   "internal_department_id", "title_series_id", "title_level_id", "title_name", "title_date",
                   "status", "account_id", "created_on"]
 CHUNK = 10_000
@@ -913,7 +913,8 @@ class PersonFactory:
         dept = depts[int(r() * len(depts))] if depts and r() < 0.9 else None
         created = BASE_TIME - datetime.timedelta(seconds=int(r() * 86400 * 1500))
         return (person_id, number, self.names.make(rng, male), "male" if male else "female", birth.isoformat(),
-                _mobile(rng), self.edu[bisect.bisect(self.edu_cum, r() * self.edu_cum[-1])], employer.id, dept,
+                _mobile(rng), self.edu[bisect.bisect(self.edu_cum, r() * self.edu_cum[-1])], employer.id,
+                employer.path, dept,
                 self.ctx.series[series], level_id, title_name, title_date, status, account_id, _ts(created))
 
     def employer(self, rng: random.Random, mid_only: bool = False) -> OrgRow:
@@ -1020,8 +1021,8 @@ def step_changes(ctx: GenerationContext) -> None:
     requests, audits = [], []
     for row in sorted(ctx._change_rows):
         pid, number, name, employer_id = row[0], row[1], row[2], row[7]
-        level_id, title_name, title_date = row[10], row[11], row[12]
-        series_id = row[9]
+        level_id, title_name, title_date = row[11], row[12], row[13]
+        series_id = row[10]
         series_name = next(s for s, i in ctx.series.items() if i == series_id)
         index = level_ids.index(level_id) if level_id in level_ids else len(level_ids)
         new_index = max(0, index - 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, literal, update
 
 from app.extensions import db
-from app.models import AuditLog, Organisation
+from app.models import AuditLog, Organisation, Person
 from app.services.transaction import ServiceError
 from flask_babel import gettext as _
 
@@ -27,6 +27,12 @@ def move_subtree(org_id: int, new_parent_id: int) -> None:
     )
     db.session.execute(
         update(Organisation).where(Organisation.id == org.id).values(parent_id=parent.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Person)
+        .where(Person.org_path.like(old_prefix + "%"))
+        .values(org_path=literal(new_prefix) + func.substr(Person.org_path, len(old_prefix) + 1))
         .execution_options(synchronize_session=False)
     )
     # the audit trail of the subtree follows it, so the new parent's scope sees its history

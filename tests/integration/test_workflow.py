@@ -248,6 +248,10 @@ def test_parent_change_needs_both_sides_and_moves_the_whole_subtree(ctx):
         parent = org
     hosp = db.session.query(Organisation).filter_by(name="湖北省中医院").one()
     assert hosp.path == f"{moved.path}{hosp.id}/"
+    from app.models import Person
+
+    paths = {p.org_path for p in db.session.query(Person).filter_by(employer_id=hosp.id)}
+    assert paths == {hosp.path}
     actions = db.session.scalars(select(AuditLog.action).where(AuditLog.object_type == "review_request",
                                                                AuditLog.object_id == item.id)).all()
     assert actions.count("approve_one_side") == 1 and actions.count("approve") == 1

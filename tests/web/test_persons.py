@@ -46,3 +46,17 @@ def test_employer_picker_refuses_a_department_as_employer(app, client_for):
     page = client_for(HEALTH_ID).post("/persons/add", data={
         "id_number": id_number, "name": "错单位", "employer": department}).get_data(as_text=True)
     assert "不存在或不在您的管理范围内" in page
+
+
+def test_org_path_follows_the_employer(app, fresh_world, client_for):
+    from app.extensions import db
+    from app.models import Organisation, Person
+
+    with app.app_context():
+        person = db.session.query(Person).join(Person.employer).filter(Organisation.name == "武汉大学").first()
+        assert person.org_path == person.employer.path
+        pk, other = person.id, org_id("湖北大学")
+    client_for(EDU_ID).post(f"/persons/edit/{pk}", data={"name": "调整单位", "employer": other, "status": "active"})
+    with app.app_context():
+        person = db.session.get(Person, pk)
+        assert person.employer_id == other and person.org_path == db.session.get(Organisation, other).path

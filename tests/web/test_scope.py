@@ -168,7 +168,9 @@ def test_moving_a_person_out_of_scope_by_form_is_refused(app, client_for):
 
     pk, _ = _person_of(app, EDU_UNIT)
     client = client_for(EDU_ID)
-    client.post(f"/persons/edit/{pk}", data={"name": "改名", "employer": _org(app, HEALTH_UNIT)})
+    page = client.post(f"/persons/edit/{pk}", data={"name": "改名", "employer": _org(app, HEALTH_UNIT),
+                                                    "status": "active"}).get_data(as_text=True)
+    assert "不存在或不在您的管理范围内" in page
     with app.app_context():
         person = db.session.get(Person, pk)
         assert person.employer.name == EDU_UNIT
@@ -301,3 +303,19 @@ def test_employer_admin_sees_only_its_own_unit(app, client_for):
     _, own = _person_of(app, HEALTH_UNIT)
     _, other = _person_of(app, "武汉市第一医院")
     assert own in page and other not in page
+
+
+def test_swagger_ui_is_served_offline_for_the_province_only(app, client_for):
+    page = client_for(PROVINCE_ID).get("/swagger/v1")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "swagger-ui-bundle.js" in html and "//cdn" not in html and "http://" not in html.split("<body")[1]
+    assert client_for(HEALTH_ID).get("/swagger/v1").status_code in (302, 403)
+
+
+def test_openapi_spec_documents_the_review_endpoints(app, api_for):
+    spec = app.test_client().get("/api/v1/_openapi", headers=api_for(PROVINCE_ID)).json
+    paths = spec["paths"]
+    for path in ("/api/v1/review/{kind}/approve", "/api/v1/review/{kind}/reject",
+                 "/api/v1/review/{kind}/pending", "/api/v1/organisation/", "/api/v1/person/"):
+        assert path in paths
