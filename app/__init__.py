@@ -34,6 +34,9 @@ def create_app(config=None) -> Flask:
         appbuilder = AppBuilder(security_manager_class=AppSecurityManager, update_perms=False)
         appbuilder.init_app(app, db.session)
         register_views(appbuilder)
+    from app.admin.base import crud_link_templates
+
+    app.jinja_env.globals["crud_link_templates"] = crud_link_templates
     _protect_csrf(app)
     cli.register(app)
     app.before_request(_require_password_change)

@@ -350,12 +350,10 @@ class Person(Model):
         Index("ix_person_employer_id", "employer_id", "id"),
         # the scope filter and the list's default order: one range scan per subtree, already sorted
         Index("ix_person_org_path", "org_path", "id"),
-        # prefix search by name within a subtree: an index-only scan on PostgreSQL
+        # prefix search by name, within a subtree too: the index carries org_path (PostgreSQL INCLUDE),
+        # so the scope is checked without visiting the table
         Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"},
-              postgresql_include=["employer_id"]),
-        # the same within a subtree: one small range scan per organisation of the scope
-        Index("ix_person_employer_name", "employer_id", "name",
-              postgresql_ops={"name": "varchar_pattern_ops"}),
+              postgresql_include=["org_path"]),
         # prefix search by ID number (the unique index cannot serve LIKE under a non-C collation)
         Index("ix_person_id_number_prefix", "id_number", postgresql_ops={"id_number": "varchar_pattern_ops"}),
         Index("ix_person_title_series_level", "title_series_id", "title_level_id"),

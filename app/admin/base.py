@@ -260,3 +260,21 @@ class ScopedModelView(ModelView):
 
     def pre_delete(self, item):
         audit.record("delete", item, object_type=self._object_type(), before=audit.snapshot(item))
+
+
+def crud_link_templates(modelview_name: str, filters) -> dict:
+    """Show/edit/delete URLs of a list page with a '__pk__' placeholder, built once per request."""
+    from flask import current_app, g
+
+    cache = g.setdefault("_crud_links", {})
+    key = (modelview_name, id(filters))
+    if key not in cache:
+        jinja_filters = current_app.jinja_env.filters
+        links = {}
+        for name in ("show", "edit", "delete"):
+            path = jinja_filters["safe_url_for"](f"{modelview_name}.{name}", pk="__pk__")
+            if path and name != "delete":
+                path = jinja_filters["set_link_filters"](path, filters)
+            links[name] = path
+        cache[key] = links
+    return cache[key]
