@@ -14,6 +14,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 #: a list counts at most this many rows; beyond it the pager shows "10000+" (deeper pages still work)
 COUNT_CAP = 10_000
+#: a search result counts at most this many (a search is for finding, not for paging through)
+SEARCH_COUNT_CAP = 1_000
+
+
+def _searching() -> bool:
+    from flask import has_request_context, request
+
+    return has_request_context() and any(key.startswith("_flt_") for key in request.args)
 
 
 class CappedCount(int):
@@ -56,11 +64,12 @@ class EagerInterface(SQLAInterface):
         self.list_relations = names
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
-        """Exact up to COUNT_CAP rows, so a count never scans a million rows."""
+        """Exact up to a cap, so a count never scans a million rows."""
+        cap = SEARCH_COUNT_CAP if _searching() else COUNT_CAP
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
-        limited = inner.with_entities(self.obj.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+        limited = inner.with_entities(self.obj.id).order_by(None).limit(cap + 1).subquery()
         count = self.session.scalar(select(func.count()).select_from(limited))
-        return CappedCount(count) if count > COUNT_CAP else count
+        return CappedCount(count) if count > cap else count
 
     def _load_options(self):
         """Many-to-one relations join into the page query; collections load in one more query each."""

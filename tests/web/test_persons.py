@@ -60,3 +60,16 @@ def test_org_path_follows_the_employer(app, fresh_world, client_for):
     with app.app_context():
         person = db.session.get(Person, pk)
         assert person.employer_id == other and person.org_path == db.session.get(Organisation, other).path
+
+
+def test_counts_are_capped_and_shown_with_a_plus(app, client_for, monkeypatch):
+    from app import interface
+
+    monkeypatch.setattr(interface, "COUNT_CAP", 50)
+    monkeypatch.setattr(interface, "SEARCH_COUNT_CAP", 10)
+    client = client_for(EDU_ID)
+    assert "50+" in client.get("/persons/list/").get_data(as_text=True)
+    page = client.get("/persons/list/?page_PersonView=3").get_data(as_text=True)
+    assert page.count("/persons/show/") == 20          # pages beyond the cap still work
+    searched = client.get("/persons/list/?_flt_0_status=active").get_data(as_text=True)
+    assert "10+" in searched and "50+" not in searched       # a search counts to a lower cap
