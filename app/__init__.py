@@ -37,6 +37,9 @@ def create_app(config=None) -> Flask:
     from app.admin.base import crud_link_templates
 
     app.jinja_env.globals["crud_link_templates"] = crud_link_templates
+    from app.admin.navbar import cached_menu
+
+    app.jinja_env.globals["cached_menu"] = cached_menu
     _protect_csrf(app)
     cli.register(app)
     app.before_request(_require_password_change)

@@ -42,3 +42,13 @@ def test_dashboard_has_a_todo_panel_fed_by_a_registry(app, client_for):
         assert "测试待办" in page and '<span class="badge">7</span>' in page
     finally:
         TODO_REGISTRY.pop("test_kind")
+
+
+def test_menu_matches_each_viewers_permissions(app, client_for):
+    from tests.conftest import BASE_ID
+
+    province = client_for(PROVINCE_ID).get("/").get_data(as_text=True)
+    base = client_for(BASE_ID).get("/").get_data(as_text=True)
+    again = client_for(PROVINCE_ID).get("/organisations/list/").get_data(as_text=True)
+    assert "/roles/list/" in province and "/roles/list/" in again      # reused for the same permissions
+    assert "/roles/list/" not in base and "/review/" not in base
