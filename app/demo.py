@@ -260,5 +260,5 @@ def print_demo_accounts(echo=print) -> None:
     echo("演示账号（仅供演示，切勿用于生产环境！ Demo accounts: for demonstration only）")
     for id_number, password, name, org_key, user_type, role, _ in DEMO_ACCOUNTS:
         org_name = next(o[1] for o in ORGANISATIONS if o[0] == org_key)
-        echo(f"  {user_type.label:<8} {id_number}  {password:<11} {org_name}（{role}）")
+        echo(f"  {str(user_type.label):<8} {id_number}  {password:<11} {org_name}（{role}）")
     echo("=" * 72)

@@ -1,6 +1,8 @@
 """Scoped base views: inheriting from these is what makes a view respect data scope."""
 from __future__ import annotations
 
+import datetime
+
 from flask import abort, flash, redirect, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder._compat import as_unicode
@@ -62,6 +64,10 @@ def display_value(value):
         return str(_l("Yes"))
     if value is False:
         return str(_l("No"))
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
     return value
 
 

@@ -141,7 +141,7 @@ class ReviewListView(ScopedModelView):
     def approve(self, items):
         items = items if isinstance(items, list) else [items]
         self._decide([i.id for i in items], Decision.approve)
-        return redirect(self.get_redirect())
+        return redirect(url_for(f"{self.endpoint}.list"))
 
     @action("reject", _l("Reject"), "", "fa-times")
     def reject(self, items):

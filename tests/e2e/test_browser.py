@@ -142,3 +142,19 @@ def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
     # the applied filter shows its chosen unit again after the reload
     WebDriverWait(browser, 5).until(lambda d: "湖北大学" in d.find_element(
         By.CSS_SELECTOR, "#filter_form select[data-url] + .select2 .select2-selection").get_attribute("textContent"))
+
+
+def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, fresh_world):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    browser.get(server + "/review/person_change/list/")
+    browser.find_element(By.CSS_SELECTOR, "a[href*='/review/person_change/show/']").click()
+    browser.find_element(By.ID, "tab-changes").click()
+    table = browser.find_element(By.ID, "change-table").text
+    assert "职称级别" in table and "副高级" in table
+    browser.find_element(By.ID, "approve-one").click()
+    WebDriverWait(browser, 5).until(lambda d: "已处理 1 条" in d.find_element(By.TAG_NAME, "body").text)
+    assert "/review/person_change/list/" in browser.current_url      # back to the list it came from
+    browser.save_screenshot(str(server_screenshot_path("approved")))

@@ -88,3 +88,13 @@ def test_every_path_ends_with_slash_and_extends_its_parent(app_ctx):
         if org.parent is not None:
             assert org.path == f"{org.parent.path}{org.id}/"
             assert org.depth == org.parent.depth + 1
+
+
+def test_start_up_prints_the_demo_accounts_with_a_warning(app_ctx):
+    from app.demo import print_demo_accounts
+
+    lines: list[str] = []
+    print_demo_accounts(lines.append)
+    text = "\n".join(lines)
+    assert "仅供演示" in text and "420106198001010015" in text and "Hubei@2026" in text
+    assert "主管部门" in text
