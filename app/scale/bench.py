@@ -40,6 +40,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import event, select, text, update
 
+from app.services.transaction import commit as transaction_commit
 from config import Config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -123,7 +124,7 @@ def _plain_views():
                 db.session.add(AuditLog(
                     actor_id=g.user.id, action="approve", object_type="review_request", object_id=item.id,
                     org_path=item.organisation.path, from_state="pending", to_state="approved", created_on=now))
-            db.session.commit()
+            transaction_commit()  # the plain baseline commits once after its per-row loop
             return redirect(self.get_redirect())
 
     return PlainPersonView, PlainReviewView
@@ -544,7 +545,7 @@ class Bench:
                     select(Person.account_id).where(Person.id.in_(subjects)))).values(active=False)
                     .execution_options(synchronize_session=False))
                 session.execute(AuditLog.__table__.delete().where(AuditLog.id > floor))
-                session.commit()
+                transaction_commit()
                 session.remove()
 
         return reset

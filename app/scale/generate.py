@@ -42,6 +42,7 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 from sqlalchemy import func, select, text
 
 from app.extensions import db
+from app.services.transaction import transaction
 from app.validators import make_id_number, make_uscc
 
 #: bump when the generated data changes shape, so an old load is not taken for a new one
@@ -1163,7 +1164,7 @@ def seed_scale(persons: int, seed: int = 1, units: int = 2000, replace: bool = F
     started = time.perf_counter()
     loader = Loader(db.session, echo)
     ctx = GenerationContext(persons_total=persons, seed=seed, units=units, loader=loader, echo=echo)
-    try:
+    with transaction():
         for step in STEPS:
             t0 = time.perf_counter()
             step.run(ctx)
@@ -1174,10 +1175,6 @@ def seed_scale(persons: int, seed: int = 1, units: int = 2000, replace: bool = F
                          province_admin=ctx.province_admin, mid_admin=ctx.mid_admin, mid_org_id=ctx.mid_org.id,
                          seconds=seconds, timings=dict(ctx.timings))
         _write_marker(info)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     if analyze:
         t0 = time.perf_counter()
         loader.analyze()

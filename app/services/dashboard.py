@@ -25,11 +25,11 @@ class TodoKind:
 
 
 #: to-do kinds register themselves here (review lists add theirs)
-TODO_REGISTRY: dict[str, TodoKind] = {}
+TASK_REGISTRY: dict[str, TodoKind] = {}
 
 
 def register_todo(kind: TodoKind) -> None:
-    TODO_REGISTRY[kind.key] = kind
+    TASK_REGISTRY[kind.key] = kind
 
 
 @dataclass
@@ -92,7 +92,7 @@ def summary(user) -> Summary:
 
     perms = current_app.appbuilder.sm._permission_set(user)
     result.todos = [
-        (kind, kind.count(scope)) for kind in TODO_REGISTRY.values()
+        (kind, kind.count(scope)) for kind in TASK_REGISTRY.values()
         if kind.area is None or ("can_read", kind.area) in perms
     ]
     return result

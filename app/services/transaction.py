@@ -17,3 +17,8 @@ def transaction():
     except BaseException:
         db.session.rollback()
         raise
+
+
+def commit() -> None:
+    """Commit work a tool staged statement by statement (benchmark resets, bulk loads)."""
+    db.session.commit()

@@ -267,7 +267,7 @@ def test_make_uscc_reproduces_known_valid_samples(code):
 
 
 @pytest.mark.parametrize(
-    "body", ["91350100M000100Y4", "11100000000013127", "Y1420106MA4KXXXX0", "52420100MJY000000", "93420100000000000"]
+    "body", ["91350100M000100Y4", "11100000000013127", "Y1420106MA4KXYXY0", "52420100MJY000000", "93420100000000000"]
 )
 def test_make_uscc_output_passes_validation(body):
     code = make_uscc(body)
