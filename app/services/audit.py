@@ -47,6 +47,13 @@ def pending_changes(obj: Any) -> tuple[dict, dict]:
             before[attr.key] = _plain(hist.deleted[0]) if hist.deleted else None
             after[attr.key] = _plain(hist.added[0]) if hist.added else None
     for rel in state.mapper.relationships:
+        if rel.direction.name == "MANYTOMANY":
+            hist = state.attrs[rel.key].history
+            if hist.added or hist.deleted:
+                kept = [o.id for o in hist.unchanged or ()]
+                before[rel.key] = sorted(kept + [o.id for o in hist.deleted or ()])
+                after[rel.key] = sorted(kept + [o.id for o in hist.added or ()])
+            continue
         if rel.direction.name != "MANYTOONE":
             continue
         hist = state.attrs[rel.key].history

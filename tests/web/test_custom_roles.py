@@ -473,3 +473,20 @@ def test_custom_role_pages_are_chinese(world, client_for):
         assert english_words(page) == set(), sorted(english_words(page))
     page = health.get("/").get_data(as_text=True)
     assert "/customroles/list/" in page  # in the 账户管理 menu
+
+
+def test_role_changes_on_the_account_form_are_audited(app, fresh_world, client_for):
+    from app.extensions import db
+    from app.models import Account, AuditLog
+    from flask_appbuilder.security.sqla.models import Role
+
+    with app.app_context():
+        account = db.session.query(Account).filter_by(username=WH_HEALTH_ID).one()
+        pk, org = account.id, account.organisation_id
+        supervisory = db.session.query(Role).filter_by(name="主管部门管理员").one().id
+    client_for(PROVINCE_ID).post(f"/users/edit/{pk}", data={
+        "real_name": "王武卫", "organisation": org, "roles": [], "active": "y"})
+    with app.app_context():
+        row = db.session.query(AuditLog).filter_by(object_type="ab_user", object_id=pk, action="update").order_by(
+            AuditLog.id.desc()).first()
+        assert row is not None and f"[{supervisory}]" in row.before and '"roles": []' in row.after
