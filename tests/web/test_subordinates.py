@@ -155,8 +155,8 @@ def test_disable_and_enable_an_admin_and_login_follows(app, fresh_world, client_
     assert _account(app, HOSPITAL_ID)["active"] is True
     assert "/login" not in login(app.test_client(), HOSPITAL_ID).headers["Location"]
     with app.app_context():
-        actions = [r.action for r in db.session.query(AuditLog).filter_by(object_type="account",
-                                                                        object_id=account["id"])]
+        actions = [r.action for r in db.session.query(AuditLog).filter_by(
+            object_type="account", object_id=account["id"]).order_by(AuditLog.id)]
     assert actions == ["disable_account", "enable_account"]
 
 
