@@ -158,3 +158,14 @@ def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, 
     WebDriverWait(browser, 5).until(lambda d: "已处理 1 条" in d.find_element(By.TAG_NAME, "body").text)
     assert "/review/person_change/list/" in browser.current_url      # back to the list it came from
     browser.save_screenshot(str(server_screenshot_path("approved")))
+
+
+def test_batch_action_without_a_selection_says_so_in_chinese(browser, server):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    browser.get(server + "/review/person_registration/list/")
+    browser.find_element(By.XPATH, "//*[contains(@class, 'dropdown-toggle') and contains(., '操作')]").click()
+    browser.find_element(By.XPATH, "//a[contains(., '审核通过')]").click()
+    WebDriverWait(browser, 5).until(lambda d: "未选择任何记录" in d.find_element(By.ID, "modal-alert").text)
