@@ -180,6 +180,18 @@ def _organisation_values(form: OrganisationForm) -> dict:
     )
 
 
+def withdraw_with_message(request_id: int, account_id: int) -> None:
+    """The submitter withdraws a request: 404 for someone else's, a message either way."""
+    try:
+        withdraw_request(request_id, account_id)
+    except LookupError:
+        abort(404)
+    except ServiceError as exc:
+        flash(str(exc), "danger")
+    else:
+        flash(_("The request was withdrawn"), "success")
+
+
 def _progress_account_id():
     return session.get(PROGRESS_KEY)
 
@@ -304,16 +316,8 @@ class PublicRegistrationView(BaseView):
     @expose("/progress/withdraw/<int:request_id>", methods=["POST"])
     def withdraw(self, request_id):
         account_id = _progress_account_id()
-        if not account_id:
-            return redirect(url_for(".progress"))
-        try:
-            withdraw_request(request_id, account_id)
-        except LookupError:
-            abort(404)
-        except ServiceError as exc:
-            flash(str(exc), "danger")
-        else:
-            flash(_("The request was withdrawn"), "success")
+        if account_id:
+            withdraw_with_message(request_id, account_id)
         return redirect(url_for(".progress"))
 
     @expose("/progress/resubmit/<int:request_id>", methods=["GET", "POST"])

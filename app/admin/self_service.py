@@ -20,7 +20,7 @@ from app.models import Person, ReviewKind, ReviewRequest, ReviewStatus, TitleLev
 from app.services import uploads
 from app.services.registrations import request_person_change
 from app.services.transaction import ServiceError
-from app.workflow.submissions import withdraw as withdraw_request
+from app.admin.public_registration import withdraw_with_message
 
 
 def _int_or_none(value):
@@ -121,14 +121,7 @@ class SelfServiceView(BaseView):
     @expose("/withdraw/<int:request_id>", methods=["POST"])
     @has_access
     def withdraw(self, request_id):
-        try:
-            withdraw_request(request_id, g.user.id)
-        except LookupError:
-            abort(404)
-        except ServiceError as exc:
-            flash(str(exc), "danger")
-        else:
-            flash(_("The request was withdrawn"), "success")
+        withdraw_with_message(request_id, g.user.id)
         return redirect(url_for(".index"))
 
 
