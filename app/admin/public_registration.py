@@ -92,8 +92,8 @@ class PersonForm(FlaskForm):
             (lv.id, lv.name) for lv in db.session.scalars(select(TitleLevel).order_by(TitleLevel.sort_order))]
 
 
-class PersonRegistrationForm(PersonForm):
-    id_number = StringField(_l("ID number"), validators=[_required(_l("Please enter your ID number")), IdNumber()])
+def _new_password_fields():
+    """A strong password and its confirmation, created in the order they are shown."""
     password = PasswordField(_l("Password"), validators=[_required(_l("Please enter a password")),
                                                          PasswordStrength()])
     conf_password = PasswordField(
@@ -101,6 +101,12 @@ class PersonRegistrationForm(PersonForm):
         validators=[_required(_l("Please enter the password again")),
                     EqualTo("password", message=_l("Passwords must match"))],
     )
+    return password, conf_password
+
+
+class PersonRegistrationForm(PersonForm):
+    id_number = StringField(_l("ID number"), validators=[_required(_l("Please enter your ID number")), IdNumber()])
+    password, conf_password = _new_password_fields()
 
 
 class OrganisationForm(FlaskForm):
@@ -126,13 +132,7 @@ class OrganisationRegistrationForm(OrganisationForm):
                              validators=[_required(_l("Please enter your name")), Length(max=50)])
     admin_phone = StringField(_l("Administrator mobile phone"),
                               validators=[_required(_l("Please enter your mobile phone")), Mobile()])
-    password = PasswordField(_l("Password"), validators=[_required(_l("Please enter a password")),
-                                                         PasswordStrength()])
-    conf_password = PasswordField(
-        _l("Confirm password"),
-        validators=[_required(_l("Please enter the password again")),
-                    EqualTo("password", message=_l("Passwords must match"))],
-    )
+    password, conf_password = _new_password_fields()
 
 
 class ProgressLoginForm(FlaskForm):

@@ -51,10 +51,27 @@ def _login(browser, server, id_number, password, user_type_label):
     browser.find_element(By.ID, "username").send_keys(id_number)
     browser.find_element(By.ID, "password").send_keys(password)
     browser.find_element(By.ID, "login-submit").click()
+
+    # signed in (left the login page), or refused (the login page again, with a flashed message)
+    _wait(browser).until(lambda d: "/login" not in d.current_url
+                                     or d.find_elements(By.CSS_SELECTOR, ".alert-warning, .alert-danger"))
+
+
+def _wait(browser, timeout=15):
+    """Pages reload under the test: an element gone stale means 'not yet', not failure."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 5).until(lambda d: d.execute_script("return document.readyState") == "complete"
-                                    and "login-submit" not in d.page_source or "alert" in d.page_source)
+    return WebDriverWait(browser, timeout,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
+def _click_when_visible(browser, by, selector, timeout=15):
+    """Bootstrap panels and dropdowns animate: click once the element is really there."""
+
+    element = _wait(browser, timeout).until(
+        lambda d: next((e for e in d.find_elements(by, selector) if e.is_displayed()), False))
+    element.click()
 
 
 def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, server):
@@ -92,7 +109,6 @@ def test_person_list_is_scoped_and_chinese(browser, server):
 
 def test_parent_picker_searches_as_you_type(browser, server):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.delete_all_cookies()
     browser.get(server + "/register/supervisory")
@@ -104,7 +120,7 @@ def test_parent_picker_searches_as_you_type(browser, server):
         text = driver.find_element(By.CSS_SELECTOR, ".select2-results").text
         return text if "湖北省教育厅" in text and "正在搜索" not in text and "卫生" not in text else False
 
-    results = WebDriverWait(browser, 5).until(settled)
+    results = _wait(browser).until(settled)
     assert "武汉市教育局" in results
     browser.save_screenshot(str(server_screenshot_path("register")))
 
@@ -119,34 +135,31 @@ def server_screenshot_path(name):
 
 def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     _login(browser, server, "42010219900601003X", "Demo@2026", "主管部门")
     browser.get(server + "/persons/list/")
-    browser.find_element(By.PARTIAL_LINK_TEXT, "查询").click()  # open the 查询 panel
-    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "#filter_form .dropdown-toggle").is_displayed())
-    browser.find_element(By.CSS_SELECTOR, "#filter_form .dropdown-toggle").click()
-    browser.find_element(By.CSS_SELECTOR, "a.filter[name='employer']").click()
-    WebDriverWait(browser, 5).until(lambda d: d.find_elements(
+    _click_when_visible(browser, By.PARTIAL_LINK_TEXT, "查询")  # open the 查询 panel
+    _click_when_visible(browser, By.CSS_SELECTOR, "#filter_form .dropdown-toggle")
+    _click_when_visible(browser, By.CSS_SELECTOR, "a.filter[name='employer']")
+    _wait(browser).until(lambda d: d.find_elements(
         By.CSS_SELECTOR, "select[data-url].select2-hidden-accessible"))
     browser.find_element(By.CSS_SELECTOR, "select[data-url] + .select2 .select2-selection").click()
     browser.find_element(By.CSS_SELECTOR, ".select2-search__field").send_keys("湖北")
-    option = WebDriverWait(browser, 5).until(lambda d: next(
+    option = _wait(browser).until(lambda d: next(
         (o for o in d.find_elements(By.CSS_SELECTOR, ".select2-results__option") if o.text == "湖北大学"), False))
     option.click()
     browser.find_element(By.CSS_SELECTOR, "#filter_form button[type=submit]").click()
-    WebDriverWait(browser, 5).until(lambda d: "_flt_" in d.current_url)
+    _wait(browser).until(lambda d: "_flt_" in d.current_url)
     rows = browser.find_elements(By.XPATH, "//tr[.//a[contains(@href, '/persons/show/')]]")
     assert rows and all("湖北大学" in row.text for row in rows)
     browser.save_screenshot(str(server_screenshot_path("filter")))
     # the applied filter shows its chosen unit again after the reload
-    WebDriverWait(browser, 5).until(lambda d: "湖北大学" in d.find_element(
+    _wait(browser).until(lambda d: "湖北大学" in d.find_element(
         By.CSS_SELECTOR, "#filter_form select[data-url] + .select2 .select2-selection").get_attribute("textContent"))
 
 
 def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, fresh_world):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
     browser.get(server + "/review/person_change/list/")
@@ -155,17 +168,16 @@ def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, 
     table = browser.find_element(By.ID, "change-table").text
     assert "职称级别" in table and "副高级" in table
     browser.find_element(By.ID, "approve-one").click()
-    WebDriverWait(browser, 5).until(lambda d: "已处理 1 条" in d.find_element(By.TAG_NAME, "body").text)
+    _wait(browser).until(lambda d: "已处理 1 条" in d.page_source)
     assert "/review/person_change/list/" in browser.current_url      # back to the list it came from
     browser.save_screenshot(str(server_screenshot_path("approved")))
 
 
 def test_batch_action_without_a_selection_says_so_in_chinese(browser, server):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
     browser.get(server + "/review/person_registration/list/")
     browser.find_element(By.XPATH, "//*[contains(@class, 'dropdown-toggle') and contains(., '操作')]").click()
     browser.find_element(By.XPATH, "//a[contains(., '审核通过')]").click()
-    WebDriverWait(browser, 5).until(lambda d: "未选择任何记录" in d.find_element(By.ID, "modal-alert").text)
+    _wait(browser).until(lambda d: "未选择任何记录" in d.find_element(By.ID, "modal-alert").text)
