@@ -41,6 +41,9 @@ def create_app(config=None) -> Flask:
 
     app.jinja_env.globals["cached_menu"] = cached_menu
     _protect_csrf(app)
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
     cli.register(app)
     app.before_request(_require_password_change)
     return app

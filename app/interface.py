@@ -10,12 +10,32 @@ from flask_appbuilder.models.sqla.filters import (
 )
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+
+from app.errors import Conflict
+from app.services.transaction import transaction
 
 #: a list counts at most this many rows; beyond it the pager shows "10000+" (deeper pages still work)
 COUNT_CAP = 10_000
 #: a search result counts at most this many (a search is for finding, not for paging through)
 SEARCH_COUNT_CAP = 1_000
+#: largest value an integer primary key can hold (PostgreSQL integer); anything else is not a row
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> Optional[int]:
+    """A primary key from a URL or form: a positive integer that fits the column, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value or "").strip()
+        if not text.isdigit() or len(text) > 10:
+            return None
+        number = int(text)
+    return number if 0 < number <= MAX_ID else None
 
 
 def _searching() -> bool:
@@ -54,6 +74,46 @@ class EagerInterface(SQLAInterface):
     def __init__(self, obj, session=None):
         super().__init__(obj, session=session)
         self.list_relations: list[str] = []
+        #: called with each new row after its INSERT, inside the same transaction (the view audits it)
+        self.on_created = None
+
+    # ----- writes: one transaction each; nested in the caller's when there is one ----------
+    def add(self, item, commit: bool = True) -> None:
+        with self._writing():
+            self.session.add(item)
+            self.session.flush()
+            if self.on_created is not None:
+                self.on_created(item)
+
+    def edit(self, item, commit: bool = True) -> None:
+        with self._writing():
+            self.session.merge(item)
+            self.session.flush()
+
+    def delete(self, item, commit: bool = True) -> None:
+        with self._writing():
+            self.session.delete(item)
+            self.session.flush()
+
+    def _writing(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def block():
+            try:
+                with transaction():
+                    yield
+            except IntegrityError as exc:
+                raise Conflict(_conflict_message()) from exc
+
+        return block()
+
+    def get(self, id, filters=None, select_columns=None, outer_default_load: bool = False):
+        """A row by primary key; a key that is not a valid id finds nothing (404), never an error."""
+        pk = parse_id(id)
+        if pk is None:
+            return None
+        return super().get(pk, filters, select_columns, outer_default_load)
 
     def set_list_columns(self, columns: list[str]) -> None:
         names = []
@@ -108,3 +168,9 @@ class EagerInterface(SQLAInterface):
                 .filter(self.obj.id.in_(ids)).all())
         by_id = {row.id: row for row in rows}
         return count, [by_id[i] for i in ids if i in by_id]
+
+
+def _conflict_message() -> str:
+    from flask_babel import gettext
+
+    return gettext("This record conflicts with existing data (for example a duplicate); nothing was changed")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Refresh the translation template and the zh catalog (app strings + FAB strings).
 #
-#   scripts/extract_messages.sh             extract app + Flask-AppBuilder -> app/translations/messages.pot,
+#   scripts/extract_messages.sh             extract app + Flask-AppBuilder into a temporary template,
 #                                           then `pybabel update -N` the zh catalog (existing translations kept)
-#   scripts/extract_messages.sh --pot-only  only rewrite app/translations/messages.pot
+#   scripts/extract_messages.sh --pot-only  only write the template, to app/translations/messages.pot (untracked)
+#
+# The catalog is written without source locations and with the app's strings sorted by msgid, so
+# that work on different features adds entries in different places and merges cleanly.
 #
 # Afterwards translate the entries listed as untranslated, then:
 #   .venv/bin/pybabel compile -d app/translations -l zh
@@ -16,7 +19,7 @@ VENV="${VENV:-$ROOT/.venv}"
 PY="$VENV/bin/python"
 PYBABEL="$VENV/bin/pybabel"
 TRANS_DIR="app/translations"
-POT="$TRANS_DIR/messages.pot"
+POT="$TRANS_DIR/messages.pot"   # git-ignored; rebuilt on every run
 PO="$TRANS_DIR/zh/LC_MESSAGES/messages.po"
 LOCALE="zh"
 # Defaults (_, gettext, ngettext, pgettext, N_, ...) plus the lazy/aliased forms used by FAB and the app.
@@ -129,7 +132,7 @@ EOF
 [ "$POT_ONLY" = 1 ] && exit 0
 
 # 4. Merge into the zh catalog without fuzzy guesses; existing translations (FAB's) are kept.
-"$PYBABEL" -q update -i "$POT" -d "$TRANS_DIR" -l "$LOCALE" --no-fuzzy-matching --init-missing
+"$PYBABEL" -q update -i "$POT" -d "$TRANS_DIR" -l "$LOCALE" --no-fuzzy-matching --init-missing --ignore-obsolete
 
 # 5. Re-place the "# App strings" separator before the first app-only entry (babel cannot keep a
 #    free-standing comment, so it is re-created here) and list untranslated entries.
@@ -159,12 +162,11 @@ tail = Catalog(locale=cat.locale, charset="utf-8", fuzzy=False)
 for msgid, context in app_keys:
     tail[msgid] = cat.get(msgid, context)
     head.delete(msgid, context)
-tail.obsolete = cat.obsolete
 
 buf = io.BytesIO()
-write_po(buf, head, width=76)
+write_po(buf, head, width=76, no_location=True)
 buf.write(("".join("# %s\n" % line for line in MARKER) + "\n").encode("utf-8"))
-write_po(buf, tail, width=76, omit_header=True)
+write_po(buf, tail, width=76, omit_header=True, no_location=True, sort_output=True)
 with open(po, "wb") as f:
     f.write(buf.getvalue())
 

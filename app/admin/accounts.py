@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, validators
 from wtforms.validators import DataRequired, EqualTo
 
+from app.actor import current_actor
 from app.admin.base import ScopedModelView
 from app.admin.fields import StrictQuerySelectMultipleField
 from app.extensions import db
@@ -226,7 +227,7 @@ class ChangePasswordView(ResetMyPasswordView):
         if form.validate_on_submit():
             try:
                 account_service.change_password(
-                    g.user.id, form.old_password.data, form.password.data
+                    current_actor(), form.old_password.data, form.password.data
                 )
             except account_service.ServiceError as exc:
                 form.old_password.errors = list(form.old_password.errors) + [str(exc)]
@@ -267,5 +268,5 @@ class ScopedResetPasswordView(ResetPasswordView):
 
     def form_post(self, form):
         account = self._target()
-        account_service.reset_password(account.id, form.password.data)
+        account_service.reset_password(current_actor(), account.id, form.password.data)
         flash(str(self.message), "info")

@@ -14,7 +14,7 @@ from flask_babel import lazy_pgettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.admin.org_admins import refusal
+from app.errors import NotAllowed
 from app.extensions import db
 from app.models import (
     AuditLog,
@@ -248,9 +248,9 @@ class AuditLogView(BaseView):
         """Only the province admin and super admins browse the audit log."""
         scope = current_scope()
         if scope.is_none:
-            return refusal(self, _("Your organisation has not been approved yet"))
+            raise NotAllowed(_("Your organisation has not been approved yet"))
         if not scope.is_all and not g.user.is_super_admin:
-            return refusal(self, _("Only the super admin of your organisation may browse the audit log"))
+            raise NotAllowed(_("Only the super admin of your organisation may browse the audit log"))
         return None
 
     def _filters(self) -> tuple[AuditFilters, list[str]]:

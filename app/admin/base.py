@@ -8,14 +8,19 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder._compat import as_unicode
 from flask_appbuilder.const import FLAMSG_ERR_SEC_ACCESS_DENIED
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
+from app.actor import current_actor
+from app.errors import InvalidInput, form_error
 from app.extensions import db
+from app.interface import parse_id
 from app.scope import SCOPE_BASE_FILTER, is_scoped_model, object_in_scope
 from app.services import audit
+from app.services.transaction import transaction
 
 MAX_PAGE_SIZE = 100
 
@@ -127,8 +132,8 @@ def label_blank_choices(form_class) -> None:
                 value.kwargs["blank_text"] = "—"
 
 
-class OutOfScope(ValueError):
-    """Raised when a new or edited row would land outside the viewer's scope."""
+class OutOfScope(InvalidInput):
+    """Raised when a new or edited row would land outside the viewer's scope (the API answers 404)."""
 
     def __init__(self):
         super().__init__(str(_l("The selected organisation is outside your scope")))
@@ -182,6 +187,8 @@ class ScopedModelView(ModelView):
         self.formatters_columns = display_formatters(self.datamodel, shown, self.formatters_columns)
         if hasattr(self.datamodel, "set_list_columns"):
             self.datamodel.set_list_columns(self.list_columns)
+        if hasattr(self.datamodel, "on_created"):
+            self.datamodel.on_created = self._audit_created
 
     # ----- list: bounded page size ------------------------------------------------
     def _get_list_widget(self, filters, page_size=None, **kwargs):
@@ -194,9 +201,8 @@ class ScopedModelView(ModelView):
 
     # ----- actions: load rows through the scope, 404 otherwise ---------------------
     def _scoped_items(self, pks: list[str]):
-        try:
-            ids = {int(pk) for pk in pks}
-        except (TypeError, ValueError):
+        ids = {parse_id(pk) for pk in pks}
+        if None in ids:
             abort(404)
         if not ids:
             return []
@@ -251,21 +257,95 @@ class ScopedModelView(ModelView):
         if is_scoped_model(type(item)) and not object_in_scope(item):
             raise OutOfScope()
 
-    def post_add(self, item):
-        from app.services.transaction import transaction
-
-        with transaction():
-            audit.record("create", item, object_type=self._object_type(), after=audit.snapshot(item))
+    def _audit_created(self, item):
+        """Runs after the INSERT, in the same transaction: the row and its audit row commit together."""
+        audit.record("create", item, actor=current_actor(), object_type=self._object_type(),
+                     after=audit.snapshot(item))
 
     def pre_update(self, item):
         if is_scoped_model(type(item)) and not object_in_scope(item):
             raise OutOfScope()
         before, after = audit.pending_changes(item)
         if after:
-            audit.record("update", item, object_type=self._object_type(), before=before, after=after)
+            audit.record("update", item, actor=current_actor(), object_type=self._object_type(),
+                         before=before, after=after)
 
     def pre_delete(self, item):
-        audit.record("delete", item, object_type=self._object_type(), before=audit.snapshot(item))
+        audit.record("delete", item, actor=current_actor(), object_type=self._object_type(),
+                     before=audit.snapshot(item))
+
+    # ----- add / edit / delete: one transaction with the audit row; a refusal keeps the form ----
+    def _add(self):
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            if form.validate():
+                self.process_form(form, True)
+                item = self.datamodel.obj()
+                try:
+                    with transaction():
+                        form.populate_obj(item)
+                        self.pre_add(item)
+                        self.datamodel.add(item)
+                except InvalidInput as exc:
+                    form_error(form, exc)
+                else:
+                    self.post_add(item)
+                    flash(as_unicode(self.add_row_message), "success")
+                    return None
+        else:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk):
+        pages, page_sizes, orders = get_page_args(), get_page_size_args(), get_order_args()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            if form.validate():
+                self.process_form(form, False)
+                try:
+                    with transaction():
+                        form.populate_obj(item)
+                        self.pre_update(item)
+                        self.datamodel.edit(item)
+                except InvalidInput as exc:
+                    form_error(form, exc)
+                else:
+                    self.post_update(item)
+                    flash(as_unicode(self.edit_row_message), "success")
+                    return None
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(item, filters={}, orders=orders, pages=pages,
+                                               page_sizes=page_sizes, widgets=widgets)
+
+    def _delete(self, pk):
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        try:
+            with transaction():
+                self.pre_delete(item)
+                self.datamodel.delete(item)
+        except InvalidInput as exc:
+            flash(exc.message, "danger")
+        else:
+            self.post_delete(item)
+            flash(as_unicode(self.delete_row_message), "success")
+        self.update_redirect()
 
 
 def crud_link_templates(modelview_name: str, filters) -> dict:

@@ -20,6 +20,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.admin.fields import StrictQuerySelectMultipleField
+from app.actor import current_actor
 from app.admin.base import ScopedModelView
 from app.interface import EagerInterface
 from app.models import OrganisationRole
@@ -141,7 +142,7 @@ class CustomRoleView(ScopedModelView):
         if request.method == "POST":
             if form.validate():
                 try:
-                    service.create_role(g.user.id, form.label.data, request.form.getlist("permissions"))
+                    service.create_role(current_actor(), form.label.data, request.form.getlist("permissions"))
                 except service.NotFound:
                     abort(404)
                 except service.RoleError as exc:
@@ -163,7 +164,7 @@ class CustomRoleView(ScopedModelView):
             form._id = item.id
             if form.validate():
                 try:
-                    service.update_role(g.user.id, item.id, form.label.data,
+                    service.update_role(current_actor(), item.id, form.label.data,
                                         request.form.getlist("permissions"))
                 except service.NotFound:
                     abort(404)
@@ -180,7 +181,7 @@ class CustomRoleView(ScopedModelView):
     def _delete(self, pk):
         item = self._own_item(pk)
         try:
-            service.delete_role(g.user.id, item.id)
+            service.delete_role(current_actor(), item.id)
         except service.NotFound:
             abort(404)
         except service.RoleError as exc:
@@ -201,7 +202,7 @@ class CustomRoleView(ScopedModelView):
             form = AssignForm.refresh(request.form)
             if form.validate():
                 try:
-                    change = service.set_holders(g.user.id, item.id, request.form.getlist("accounts"))
+                    change = service.set_holders(current_actor(), item.id, request.form.getlist("accounts"))
                 except service.NotFound:
                     abort(404)
                 except service.RoleError as exc:

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from app.actor import current_actor
+from app.errors import form_error
 from app.extensions import db
 from app.models import Account, InternalDepartment
 from app.services import org_admins as service
-from app.services.org_admins import NotAllowed, NotFound
 from app.services.transaction import ServiceError
 from app.validators import IdNumber, Mobile, PasswordStrength
 
@@ -24,12 +25,6 @@ WAYS = {
     "register": (_l("Register an administrator (not yet a user of the system)"), "fa-user-plus"),
     "existing": (_l("Add an administrator (already a user of the system)"), "fa-id-card"),
 }
-
-
-def refusal(view: BaseView, message: str, status: int = 403):
-    """A page saying what was refused and why (nothing was changed)."""
-    return view.render_template("account_mgmt/refused.html", title=_("Operation not allowed"),
-                                message=message), status
 
 
 def department_choices(org_id: int) -> list[tuple[str, str]]:
@@ -85,13 +80,8 @@ class OrgAdminView(BaseView):
         return org
 
     def _guard(self):
-        """None when the viewer may appoint; otherwise the refusal page."""
-        try:
-            service.require_super_admin(g.user)
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
+        """Only the super admin appoints: NotAllowed (a 403 page) for anyone else."""
+        service.require_super_admin(current_actor())
         return None
 
     def _wizard(self, way: str, form, **extra):
@@ -136,13 +126,10 @@ class OrgAdminView(BaseView):
                 chosen = f"{account.real_name or ''}（{account.username}）"
         if form.validate_on_submit():
             try:
-                account = service.appoint_member(g.user, form.account_id.data, form.department_id.data or None)
-            except NotFound:
-                abort(404)
-            except NotAllowed as exc:
-                return refusal(self, str(exc))
+                account = service.appoint_member(current_actor(), form.account_id.data,
+                                                 form.department_id.data or None)
             except ServiceError as exc:
-                form.account_id.errors = list(form.account_id.errors) + [str(exc)]
+                form_error(form, exc, "account_id")
             else:
                 flash(_("%(name)s is now an administrator", name=account.real_name), "success")
                 return redirect(url_for("OrgAdminView.done", pk=account.id))
@@ -154,8 +141,8 @@ class OrgAdminView(BaseView):
     def candidates(self):
         """Search-as-you-type: members of the own organisation who could become admins (≤20)."""
         try:
-            rows = service.candidates(g.user, request.args.get("q", ""))
-        except (NotAllowed, NotFound):
+            rows = service.candidates(current_actor(), request.args.get("q", ""))
+        except ServiceError:
             abort(404)
         return jsonify({"results": [{"id": pk, "text": text} for pk, text in rows]})
 
@@ -172,15 +159,11 @@ class OrgAdminView(BaseView):
         if form.validate_on_submit():
             try:
                 account = service.register_admin(
-                    g.user, id_number=form.id_number.data, real_name=form.real_name.data,
+                    current_actor(), id_number=form.id_number.data, real_name=form.real_name.data,
                     phone=form.phone.data or None, password=form.password.data,
                     department_id=form.department_id.data or None)
-            except NotFound:
-                abort(404)
-            except NotAllowed as exc:
-                return refusal(self, str(exc))
             except ServiceError as exc:
-                form.id_number.errors = list(form.id_number.errors) + [str(exc)]
+                form_error(form, exc, "id_number")
             else:
                 flash(_("%(name)s is now an administrator", name=account.real_name), "success")
                 return redirect(url_for("OrgAdminView.done", pk=account.id))
@@ -200,17 +183,13 @@ class OrgAdminView(BaseView):
         if form.validate_on_submit():
             try:
                 if form.confirm.data == "1":
-                    account = service.appoint_existing_user(g.user, form.id_number.data,
+                    account = service.appoint_existing_user(current_actor(), form.id_number.data,
                                                             form.department_id.data or None)
                     flash(_("%(name)s is now an administrator", name=account.real_name), "success")
                     return redirect(url_for("OrgAdminView.done", pk=account.id))
-                found = service.find_user(g.user, form.id_number.data)
-            except NotFound:
-                abort(404)
-            except NotAllowed as exc:
-                return refusal(self, str(exc))
+                found = service.find_user(current_actor(), form.id_number.data)
             except ServiceError as exc:
-                form.id_number.errors = list(form.id_number.errors) + [str(exc)]
+                form_error(form, exc, "id_number")
         return self._wizard("existing", form, found=found)
 
     # ------------------------------------------------------------------ step 3
@@ -229,11 +208,7 @@ class OrgAdminView(BaseView):
     @has_access
     def make_super_admin(self, pk):
         try:
-            account = service.set_super_admin(g.user, pk)
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
+            account = service.set_super_admin(current_actor(), pk)
         except ServiceError as exc:
             flash(str(exc), "danger")
         else:
@@ -245,11 +220,7 @@ class OrgAdminView(BaseView):
     @has_access
     def remove(self, pk):
         try:
-            outcome = service.remove_admin(g.user, pk)
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
+            outcome = service.remove_admin(current_actor(), pk)
         except ServiceError as exc:
             flash(str(exc), "danger")
         else:

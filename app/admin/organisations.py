@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
 
+from app.actor import current_actor
 from app.admin.base import ScopedModelView
 from app.interface import EagerInterface
 from app.models import InternalDepartment, Organisation, OrganisationStatus
@@ -75,7 +76,7 @@ class OrganisationView(ScopedModelView):
     def _set_status(self, items, status):
         items = items if isinstance(items, list) else [items]
         try:
-            done, skipped = org_service.set_status([i.id for i in items], status)
+            done, skipped = org_service.set_status(current_actor(), [i.id for i in items], status)
         except ServiceError as exc:
             flash(str(exc), "danger")
         else:

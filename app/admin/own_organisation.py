@@ -17,9 +17,10 @@ from sqlalchemy import select
 from wtforms import IntegerField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.admin.org_admins import refusal
 from app.admin.lookup import public_organisation_lookup
 from app.admin.registration import DEPARTMENT_TYPES
+from app.actor import current_actor
+from app.errors import NotAllowed, NotFound, form_error
 from app.extensions import db
 from app.models import (
     Organisation,
@@ -30,7 +31,6 @@ from app.models import (
 )
 from app.services import org_admins as service
 from app.services import registrations
-from app.services.org_admins import NotAllowed, NotFound
 from app.services.transaction import ServiceError, transaction
 from app.validators import Mobile, Uscc
 
@@ -112,17 +112,13 @@ class OwnOrganisationView(BaseView):
         changes = {name: (getattr(form, name).data or "").strip() or None for name in service.BASIC_FIELDS}
         try:
             if service.edits_directly(org):
-                service.update_own_organisation(g.user, changes)
+                service.update_own_organisation(current_actor(), changes)
                 flash(_("Basic information saved"), "success")
             else:
                 if org.status != OrganisationStatus.approved:
                     raise NotAllowed(_("Your organisation has not been approved yet"))
                 registrations.request_organisation_change(org.id, g.user.id, changes)
                 flash(_("The change was submitted to your supervisory department for review"), "success")
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
         except ServiceError as exc:
             flash(str(exc), "danger")
             return self._page(form=form, status=400)
@@ -143,9 +139,9 @@ class OwnOrganisationView(BaseView):
     def change_parent(self):
         org = self._org()
         if not service.may_change_parent(org):
-            return refusal(self, _("Only a supervisory department may change its parent department"))
+            raise NotAllowed(_("Only a supervisory department may change its parent department"))
         if org.status != OrganisationStatus.approved:
-            return refusal(self, _("Your organisation has not been approved yet"))
+            raise NotAllowed(_("Your organisation has not been approved yet"))
         parent_form = ParentForm()
         if not parent_form.validate_on_submit():
             return self._page(parent_form=parent_form, status=400)
@@ -173,7 +169,7 @@ class OwnOrganisationView(BaseView):
             with transaction():
                 move_by_submitter(item.id, g.user.id, Decision.withdraw)
         except LookupError:
-            return refusal(self, _("Only the administrator who submitted the request may withdraw it"))
+            raise NotAllowed(_("Only the administrator who submitted the request may withdraw it"))
         except ServiceError as exc:
             flash(str(exc), "danger")
         else:

@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.admin.base import ScopedModelView
-from app.admin.org_admins import refusal
 from app.admin.organisations import ORG_LABELS
+from app.actor import current_actor
 from app.extensions import db
 from app.interface import EagerInterface
 from app.models import Organisation
 from app.services import org_admins as service
-from app.services.org_admins import NotAllowed, NotFound
 from app.services.transaction import ServiceError
 
 
@@ -78,11 +77,7 @@ class SubordinateView(ScopedModelView):
         org = self._unit(pk)
         active = request.form.get("active") == "1"
         try:
-            account = service.set_active(g.user, org.id, account_id, active)
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
+            account = service.set_active(current_actor(), org.id, account_id, active)
         except ServiceError as exc:
             flash(str(exc), "warning")
         else:
@@ -95,12 +90,7 @@ class SubordinateView(ScopedModelView):
     def reset_password(self, pk, account_id):
         """The generated password is shown on this response only, never stored in clear."""
         org = self._unit(pk)
-        try:
-            account, password = service.reset_admin_password(g.user, org.id, account_id)
-        except NotFound:
-            abort(404)
-        except NotAllowed as exc:
-            return refusal(self, str(exc))
+        account, password = service.reset_admin_password(current_actor(), org.id, account_id)
         response = make_response(self.render_template(
             "account_mgmt/password_reset.html", title=_("Password reset"), org=org, account=account,
             password=password))

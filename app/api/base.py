@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask_appbuilder.api import ModelRestApi
 
+from app.actor import current_actor
 from app.admin.base import MAX_PAGE_SIZE, OutOfScope, scope_related_fields
+from app.errors import AppError
 from app.extensions import db
 from app.scope import SCOPE_BASE_FILTER, is_scoped_model, object_in_scope
 from app.services import audit
@@ -23,6 +25,8 @@ class ScopedModelRestApi(ModelRestApi):
         for attr in ("add_query_rel_fields", "edit_query_rel_fields"):
             setattr(self, attr, scope_related_fields(self.datamodel, getattr(self, attr)))
         super().__init__()
+        if hasattr(self.datamodel, "on_created"):
+            self.datamodel.on_created = self._audit_created
 
     def _check_scope(self, item) -> None:
         if is_scoped_model(type(item)) and not object_in_scope(item):
@@ -31,29 +35,41 @@ class ScopedModelRestApi(ModelRestApi):
     def pre_add(self, item):
         self._check_scope(item)
 
-    def post_add(self, item):
-        with transaction():
-            audit.record("create", item, after=audit.snapshot(item))
+    def _audit_created(self, item):
+        audit.record("create", item, actor=current_actor(), after=audit.snapshot(item))
 
     def pre_update(self, item):
         self._check_scope(item)
         before, after = audit.pending_changes(item)
         if after:
-            audit.record("update", item, before=before, after=after)
+            audit.record("update", item, actor=current_actor(), before=before, after=after)
 
     def pre_delete(self, item):
-        audit.record("delete", item, before=audit.snapshot(item))
+        audit.record("delete", item, actor=current_actor(), before=audit.snapshot(item))
+
+    def _refusal(self, exc: AppError):
+        db.session.rollback()
+        if isinstance(exc, OutOfScope):
+            return self.response_404()
+        return self.response(exc.status_code, message=exc.message)
 
     def post_headless(self):
         try:
-            return super().post_headless()
-        except OutOfScope:
-            db.session.rollback()
-            return self.response_404()
+            with transaction():
+                return super().post_headless()
+        except AppError as exc:
+            return self._refusal(exc)
 
     def put_headless(self, pk):
         try:
-            return super().put_headless(pk)
-        except OutOfScope:
-            db.session.rollback()
-            return self.response_404()
+            with transaction():
+                return super().put_headless(pk)
+        except AppError as exc:
+            return self._refusal(exc)
+
+    def delete_headless(self, pk):
+        try:
+            with transaction():
+                return super().delete_headless(pk)
+        except AppError as exc:
+            return self._refusal(exc)

@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.actor import Actor
 from app.extensions import db
 from app.models import Account
 from app.services import audit
@@ -53,18 +54,18 @@ def new_account(*, id_number, real_name, password, organisation, user_type, role
     return account
 
 
-def change_password(account_id: int, old_password: str, new_password: str) -> None:
+def change_password(actor: Actor, old_password: str, new_password: str) -> None:
     """修改密码: only with the right old password."""
-    account = db.session.get(Account, account_id)
+    account = db.session.get(Account, actor.id) if actor.id is not None else None
     if account is None or not check_password_hash(account.password or "", old_password):
         raise ServiceError(_("The old password is incorrect"))
     with transaction():
         account.password = hash_password(new_password)
         account.must_change_password = False
-        audit.record("change_password", account, object_type="account")
+        audit.record("change_password", account, object_type="account", actor=actor)
 
 
-def reset_password(account_id: int, new_password: str, must_change: bool = True) -> None:
+def reset_password(actor: Actor, account_id: int, new_password: str, must_change: bool = True) -> None:
     """An admin sets a new password; the user must change it at next login."""
     account = db.session.get(Account, account_id)
     with transaction():
@@ -72,4 +73,4 @@ def reset_password(account_id: int, new_password: str, must_change: bool = True)
         account.must_change_password = must_change
         account.fail_login_count = 0
         account.locked_until = None
-        audit.record("reset_password", account, object_type="account")
+        audit.record("reset_password", account, object_type="account", actor=actor)

@@ -6,9 +6,9 @@ import enum
 import json
 from typing import Any, Optional
 
-from flask import g, has_request_context, request
 from sqlalchemy import inspect as sa_inspect
 
+from app.actor import Actor
 from app.extensions import db
 from app.models import AuditLog, Organisation
 from app.scope import object_org_id, org_path
@@ -84,19 +84,16 @@ def record(
     action: str,
     obj: Any = None,
     *,
+    actor: Actor,
     object_type: Optional[str] = None,
     object_id: Optional[int] = None,
     before: Optional[dict] = None,
     after: Optional[dict] = None,
     comment: Optional[str] = None,
-    actor_id: Optional[int] = None,
     org_path_value: Optional[str] = None,
 ) -> AuditLog:
-    """Add an audit row to the current transaction (the caller commits)."""
-    if actor_id is None and has_request_context():
-        user = g.get("user")
-        actor_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
-    ip = request.remote_addr if has_request_context() else None
+    """Add an audit row to the current transaction (the caller's transaction() commits it)."""
+    actor_id, ip = actor.id, actor.ip
     with db.session.no_autoflush:
         path = org_path_value or _object_org_path(obj)
     row = AuditLog(

@@ -30,6 +30,8 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, exists, false, insert, or_, select
 from sqlalchemy.orm import joinedload
 
+from app import errors
+from app.actor import Actor
 from app.extensions import db
 from app.models import Account, OrganisationRole
 from app.roles import PUBLIC, ROLE_TEMPLATES
@@ -51,16 +53,15 @@ OBJECT_TYPE = "custom_role"
 _INTERNAL = re.compile(r"^org\d+:(.+)$")
 
 
-class NotFound(LookupError):
-    """Unknown, or not a role of the actor's organisation: the view answers 404."""
+#: unknown, or not a role of the actor's organisation: 404
+NotFound = errors.NotFound
 
 
 class RoleError(ServiceError):
     """A refused change; ``field`` names the form field the message belongs next to."""
 
     def __init__(self, message: str, field: Optional[str] = None):
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 # ------------------------------------------------------------------ names
@@ -260,23 +261,23 @@ def _set_permissions(role: OrganisationRole, permissions: list[PermissionView]) 
     db.session.expire(role, ["permissions"])
 
 
-def create_role(actor_id: int, label: str, permission_ids: Iterable) -> OrganisationRole:
+def create_role(actor: Actor, label: str, permission_ids: Iterable) -> OrganisationRole:
     """新增角色: a role of the actor's organisation with some of the actor's own permissions."""
-    change = validate(actor_id, label, permission_ids)
+    change = validate(actor.id, label, permission_ids)
     org_id = change.actor.organisation_id
     with transaction():
         role = OrganisationRole(name=internal_name(org_id, change.label), label=change.label,
                                 organisation_id=org_id)
         db.session.add(role)
         _set_permissions(role, change.permissions)
-        audit.record("create", role, object_type=OBJECT_TYPE, actor_id=change.actor.id,
+        audit.record("create", role, object_type=OBJECT_TYPE, actor=actor,
                      after=_role_snapshot(role))
     return role
 
 
-def update_role(actor_id: int, role_id: int, label: str, permission_ids: Iterable) -> OrganisationRole:
+def update_role(actor: Actor, role_id: int, label: str, permission_ids: Iterable) -> OrganisationRole:
     """Rename a role and set its permissions (again only among the actor's own)."""
-    change = validate(actor_id, label, permission_ids, role_id=role_id)
+    change = validate(actor.id, label, permission_ids, role_id=role_id)
     role = change.role
     before = _role_snapshot(role)
     with transaction():
@@ -284,7 +285,7 @@ def update_role(actor_id: int, role_id: int, label: str, permission_ids: Iterabl
         role.name = internal_name(role.organisation_id, change.label)
         _set_permissions(role, change.permissions)
         after = _role_snapshot(role)
-        audit.record("update", role, object_type=OBJECT_TYPE, actor_id=change.actor.id,
+        audit.record("update", role, object_type=OBJECT_TYPE, actor=actor,
                      before={k: v for k, v in before.items() if after[k] != v},
                      after={k: v for k, v in after.items() if before[k] != v})
     return role
@@ -297,9 +298,9 @@ def remove_role_rows(role_id: int) -> None:
     db.session.execute(delete(OrganisationRole.__table__).where(OrganisationRole.__table__.c.id == role_id))
 
 
-def delete_role(actor_id: int, role_id: int) -> None:
+def delete_role(acting: Actor, role_id: int) -> None:
     """Delete a role nobody holds any more."""
-    actor = _actor(actor_id)
+    actor = _actor(acting.id)
     if not _is_admin(actor):
         raise NotFound(role_id)
     role = _own_role(actor, role_id)
@@ -310,7 +311,7 @@ def delete_role(actor_id: int, role_id: int) -> None:
         raise RoleError(_("This role is still given to %(n)d administrators: take it from them first",
                           n=count))
     with transaction():
-        audit.record("delete", role, object_type=OBJECT_TYPE, actor_id=actor.id,
+        audit.record("delete", role, object_type=OBJECT_TYPE, actor=acting,
                      before=_role_snapshot(role))
         db.session.flush()
         remove_role_rows(role.id)
@@ -349,17 +350,17 @@ def validate_holders(actor_id: int, role_id: int, account_ids: Iterable) -> Hold
     return HolderChange(actor, role, grant, revoke)
 
 
-def set_holders(actor_id: int, role_id: int, account_ids: Iterable) -> HolderChange:
+def set_holders(actor: Actor, role_id: int, account_ids: Iterable) -> HolderChange:
     """分配角色: give the role to exactly these administrators of the organisation; audited per account."""
-    change = validate_holders(actor_id, role_id, account_ids)
+    change = validate_holders(actor.id, role_id, account_ids)
     role_row = db.session.get(Role, change.role.id)  # the class FAB's Account.roles holds
     with transaction():
         for account in change.grant:
             account.roles.append(role_row)
-            audit.record("grant_role", account, object_type="account", actor_id=change.actor.id,
+            audit.record("grant_role", account, object_type="account", actor=actor,
                          after={"role": change.role.label}, comment=change.role.label)
         for account in change.revoke:
             account.roles = [r for r in account.roles if r.id != change.role.id]
-            audit.record("revoke_role", account, object_type="account", actor_id=change.actor.id,
+            audit.record("revoke_role", account, object_type="account", actor=actor,
                          before={"role": change.role.label}, comment=change.role.label)
     return change

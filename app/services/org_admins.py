@@ -19,6 +19,8 @@ from flask_appbuilder.security.sqla.models import Role, assoc_user_role
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, not_, or_, select
 
+from app import errors
+from app.actor import Actor
 from app.extensions import db
 from app.models import (
     Account,
@@ -31,7 +33,6 @@ from app.models import (
     UserType,
 )
 from app.roles import PROVINCE, ROLE_FOR_USER_TYPE
-from app.scope import scope_for
 from app.services import audit
 from app.services.accounts import new_account, reset_password
 from app.services.transaction import ServiceError, transaction
@@ -55,12 +56,8 @@ GENERATED_PASSWORD_LENGTH = 10
 CANDIDATE_LIMIT = 20
 
 
-class NotFound(LookupError):
-    """Unknown, or outside what the actor may act on: never reveal which."""
-
-
-class NotAllowed(ServiceError):
-    """The actor may not do this (shown as a 403 page with the message)."""
+#: unknown, or outside what the actor may act on (404); the actor may not do this (403)
+NotFound, NotAllowed = errors.NotFound, errors.NotAllowed
 
 
 # ------------------------------------------------------------------ who is an admin
@@ -122,19 +119,20 @@ def _state(account: Account) -> dict:
 
 
 # ------------------------------------------------------------------ the acting admin
-def _own_org(actor: Account) -> Organisation:
-    org = actor.organisation if actor is not None else None
-    if org is None or actor.user_type not in ADMIN_TYPES:
+def _own_org(actor: Actor) -> Organisation:
+    account = actor.account if actor is not None else None
+    org = account.organisation if account is not None else None
+    if org is None or account.user_type not in ADMIN_TYPES:
         raise NotFound()
     if org.status != OrganisationStatus.approved:
         raise NotAllowed(_("Your organisation has not been approved yet"))
     return org
 
 
-def require_super_admin(actor: Account) -> Organisation:
+def require_super_admin(actor: Actor) -> Organisation:
     """Only the organisation's super admin appoints or removes admins."""
     org = _own_org(actor)
-    if not actor.is_super_admin:
+    if not actor.account.is_super_admin:
         raise NotAllowed(_("Only the super admin of your organisation may appoint or remove administrators"))
     return org
 
@@ -179,7 +177,7 @@ def _candidate_condition(org: Organisation):
     )
 
 
-def candidates(actor: Account, term: str = "", limit: int = CANDIDATE_LIMIT) -> list[tuple[int, str]]:
+def candidates(actor: Actor, term: str = "", limit: int = CANDIDATE_LIMIT) -> list[tuple[int, str]]:
     """(id, label) of people of the own organisation who could become admins, by name or ID number."""
     org = require_super_admin(actor)
     query = select(Account).where(_candidate_condition(org))
@@ -198,7 +196,7 @@ class Appointment:
     department: Optional[InternalDepartment]
 
 
-def validate_member(actor: Account, account_id, department_id) -> Appointment:
+def validate_member(actor: Actor, account_id, department_id) -> Appointment:
     org = require_super_admin(actor)
     try:
         pk = int(account_id)
@@ -210,7 +208,7 @@ def validate_member(actor: Account, account_id, department_id) -> Appointment:
     return Appointment(org, account, _department(org, department_id))
 
 
-def appoint_member(actor: Account, account_id, department_id=None) -> Account:
+def appoint_member(actor: Actor, account_id, department_id=None) -> Account:
     """(a) 选择成为管理员: a person of the own organisation becomes an admin."""
     plan = validate_member(actor, account_id, department_id)
     return _appoint(actor, plan, "appoint_admin")
@@ -234,7 +232,7 @@ def _check_appointable(org: Organisation, account: Account) -> None:
         raise ServiceError(_("This user's registration has not been approved"))
 
 
-def find_user(actor: Account, id_number: str) -> Account:
+def find_user(actor: Actor, id_number: str) -> Account:
     """(c) step 2: the registered user with exactly this ID number, if they may become an admin here."""
     org = require_super_admin(actor)
     number = _normalised_id_number(id_number)
@@ -245,19 +243,19 @@ def find_user(actor: Account, id_number: str) -> Account:
     return account
 
 
-def validate_existing_user(actor: Account, id_number: str, department_id) -> Appointment:
+def validate_existing_user(actor: Actor, id_number: str, department_id) -> Appointment:
     org = require_super_admin(actor)
     account = find_user(actor, id_number)
     return Appointment(org, account, _department(org, department_id))
 
 
-def appoint_existing_user(actor: Account, id_number: str, department_id=None) -> Account:
+def appoint_existing_user(actor: Actor, id_number: str, department_id=None) -> Account:
     """(c) 添加成为管理员: a user already in the system, found by exact ID number."""
     plan = validate_existing_user(actor, id_number, department_id)
     return _appoint(actor, plan, "appoint_admin")
 
 
-def _appoint(actor: Account, plan: Appointment, action: str) -> Account:
+def _appoint(actor: Actor, plan: Appointment, action: str) -> Account:
     account, org = plan.account, plan.org
     with transaction():
         before = _state(account)
@@ -274,7 +272,7 @@ def _appoint(actor: Account, plan: Appointment, action: str) -> Account:
         account.active = True
         db.session.flush()
         audit.record(action, account, object_type="account", before=before, after=_state(account),
-                     actor_id=actor.id)
+                     actor=actor)
     return account
 
 
@@ -288,7 +286,7 @@ class Registration:
     department: Optional[InternalDepartment]
 
 
-def validate_registration(actor: Account, id_number: str, real_name: str, phone: Optional[str],
+def validate_registration(actor: Actor, id_number: str, real_name: str, phone: Optional[str],
                           password: str, department_id) -> Registration:
     from app.validators import validate_mobile, validate_password_strength
 
@@ -307,7 +305,7 @@ def validate_registration(actor: Account, id_number: str, real_name: str, phone:
     return Registration(org, number, name, phone, _department(org, department_id))
 
 
-def register_admin(actor: Account, *, id_number: str, real_name: str, password: str,
+def register_admin(actor: Actor, *, id_number: str, real_name: str, password: str,
                    phone: Optional[str] = None, department_id=None) -> Account:
     """(b) 注册成为管理员: a new user whose ID number is not yet in the system."""
     plan = validate_registration(actor, id_number, real_name, phone, password, department_id)
@@ -320,12 +318,12 @@ def register_admin(actor: Account, *, id_number: str, real_name: str, password: 
         db.session.add(account)
         db.session.flush()
         audit.record("register_admin", account, object_type="account", after=_state(account),
-                     actor_id=actor.id)
+                     actor=actor)
     return account
 
 
 # ------------------------------------------------------------------ 设为超级管理员
-def validate_set_super_admin(actor: Account, account_id) -> tuple[Organisation, Account, Optional[Account]]:
+def validate_set_super_admin(actor: Actor, account_id) -> tuple[Organisation, Account, Optional[Account]]:
     org = _own_org(actor)
     target = _own_admin(org, account_id)
     require_super_admin(actor)
@@ -338,7 +336,7 @@ def validate_set_super_admin(actor: Account, account_id) -> tuple[Organisation, 
     return org, target, current
 
 
-def set_super_admin(actor: Account, account_id) -> Account:
+def set_super_admin(actor: Actor, account_id) -> Account:
     """Super-admin powers move to another admin; the previous super admin loses them, atomically."""
     org, target, current = validate_set_super_admin(actor, account_id)
     with transaction():
@@ -347,16 +345,16 @@ def set_super_admin(actor: Account, account_id) -> Account:
             # the partial unique index allows one super admin per organisation: clear first
             db.session.flush()
             audit.record("revoke_super_admin", current, object_type="account",
-                         before={"is_super_admin": True}, after={"is_super_admin": False}, actor_id=actor.id)
+                         before={"is_super_admin": True}, after={"is_super_admin": False}, actor=actor)
         target.is_super_admin = True
         db.session.flush()
         audit.record("set_super_admin", target, object_type="account",
-                     before={"is_super_admin": False}, after={"is_super_admin": True}, actor_id=actor.id)
+                     before={"is_super_admin": False}, after={"is_super_admin": True}, actor=actor)
     return target
 
 
 # ------------------------------------------------------------------ 删除管理员
-def validate_remove(actor: Account, account_id) -> tuple[Organisation, Account]:
+def validate_remove(actor: Actor, account_id) -> tuple[Organisation, Account]:
     org = _own_org(actor)
     target = _own_admin(org, account_id)
     require_super_admin(actor)
@@ -383,7 +381,7 @@ def _referenced(account_id: int) -> bool:
     return False
 
 
-def remove_admin(actor: Account, account_id) -> str:
+def remove_admin(actor: Actor, account_id) -> str:
     """删除: the admin loses account and rights. Returns how: "reverted", "deleted" or "deactivated".
 
     A person's own login goes back to being a personnel login; an account nobody's history refers
@@ -410,7 +408,7 @@ def remove_admin(actor: Account, account_id) -> str:
             outcome = "deactivated"
         after = None if outcome == "deleted" else _state(target)
         audit.record("remove_admin", target, object_type="account", object_id=target.id, before=before,
-                     after=after, comment=outcome, actor_id=actor.id, org_path_value=path)
+                     after=after, comment=outcome, actor=actor, org_path_value=path)
         if outcome == "deleted":
             target.roles = []
             db.session.flush()
@@ -419,9 +417,9 @@ def remove_admin(actor: Account, account_id) -> str:
 
 
 # ------------------------------------------------------------------ 下属机构管理员
-def subordinate_admin(actor: Account, org_id, account_id) -> tuple[Organisation, Account]:
+def subordinate_admin(actor: Actor, org_id, account_id) -> tuple[Organisation, Account]:
     """An admin account of an employer unit or training base in the actor's subtree, or NotFound."""
-    scope = scope_for(actor)
+    scope = actor.scope
     if scope.is_none:
         raise NotFound()
     try:
@@ -438,7 +436,7 @@ def subordinate_admin(actor: Account, org_id, account_id) -> tuple[Organisation,
     return org, account
 
 
-def set_active(actor: Account, org_id, account_id, active: bool) -> Account:
+def set_active(actor: Actor, org_id, account_id, active: bool) -> Account:
     """禁用 / 启用 an admin of a subordinate unit; a disabled account cannot sign in anywhere."""
     org, account = subordinate_admin(actor, org_id, account_id)
     if active and org.status != OrganisationStatus.approved:
@@ -449,7 +447,7 @@ def set_active(actor: Account, org_id, account_id, active: bool) -> Account:
         before = {"active": bool(account.active)}
         account.active = bool(active)
         audit.record("enable_account" if active else "disable_account", account, object_type="account",
-                     before=before, after={"active": bool(active)}, actor_id=actor.id)
+                     before=before, after={"active": bool(active)}, actor=actor)
     return account
 
 
@@ -462,11 +460,11 @@ def generate_password(length: int = GENERATED_PASSWORD_LENGTH) -> str:
             return password
 
 
-def reset_admin_password(actor: Account, org_id, account_id) -> tuple[Account, str]:
+def reset_admin_password(actor: Actor, org_id, account_id) -> tuple[Account, str]:
     """重置密码: a generated password, returned once; the user must change it at next sign-in."""
     account = subordinate_admin(actor, org_id, account_id)[1]
     password = generate_password()
-    reset_password(account.id, password, must_change=True)
+    reset_password(actor, account.id, password, must_change=True)
     return account, password
 
 
@@ -484,7 +482,7 @@ def may_change_parent(org: Organisation) -> bool:
     return org.type == OrganisationType.supervisory
 
 
-def validate_own_changes(actor: Account, changes: dict) -> tuple[Organisation, dict, dict]:
+def validate_own_changes(actor: Actor, changes: dict) -> tuple[Organisation, dict, dict]:
     from app.services.organisations import check_uscc_free
 
     org = _own_org(actor)
@@ -503,12 +501,12 @@ def validate_own_changes(actor: Account, changes: dict) -> tuple[Organisation, d
     return org, before, after
 
 
-def update_own_organisation(actor: Account, changes: dict) -> Organisation:
+def update_own_organisation(actor: Actor, changes: dict) -> Organisation:
     """基本信息管理 of a department: applied at once and audited with before/after."""
     org, before, after = validate_own_changes(actor, changes)
     with transaction():
         for key, value in after.items():
             setattr(org, key, value)
         audit.record("update_basic_info", org, object_type="organisation", before=before, after=after,
-                     actor_id=actor.id)
+                     actor=actor)
     return org

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
+from app.actor import Actor
 from app.extensions import db
 from app.models import (
     Account,
@@ -121,9 +122,9 @@ def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone
     return org
 
 
-def set_status(org_ids: list[int], status: OrganisationStatus) -> tuple[int, int]:
+def set_status(actor: Actor, org_ids: list[int], status: OrganisationStatus) -> tuple[int, int]:
     """Enable or disable organisations in scope (the caller loaded them through the scope)."""
-    scope = current_scope()
+    scope = actor.scope
     if scope.org_id in org_ids:
         raise ServiceError(_("You cannot change the status of your own organisation"))
     done = skipped = 0
@@ -134,6 +135,6 @@ def set_status(org_ids: list[int], status: OrganisationStatus) -> tuple[int, int
                 continue
             before = {"status": org.status.value}
             org.status = status
-            audit.record("set_status", org, before=before, after={"status": status.value})
+            audit.record("set_status", org, before=before, after={"status": status.value}, actor=actor)
             done += 1
     return done, skipped

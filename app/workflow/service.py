@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import and_, false, insert, literal, or_, select, true, update
 
+from app.errors import NotFound
 from app.extensions import db
 from app.models import Account, AuditLog, Organisation, ReviewKind, ReviewRequest, ReviewStatus
 from app.scope import Scope, scope_for, subtree_org_ids
@@ -26,7 +27,7 @@ MAX_BATCH = 5000
 REASON_MAX = 500
 
 
-class NotInScope(Exception):
+class NotInScope(NotFound):
     """Some id is unknown, of another kind, or outside the reviewer's scope: answer 404."""
 
 

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from app.actor import Actor
+
 from tests.conftest import EDU_ID, HEALTH_ID, PROVINCE_ID, WH_HEALTH_ID
 
 HEALTH = "湖北省卫生健康委员会"
@@ -122,7 +124,7 @@ def test_only_admins_of_an_approved_organisation_manage_roles(app_ctx):
 
     person = db.session.query(Account).filter(Account.user_type == UserType.personnel).first()
     with pytest.raises(RoleError):
-        create_role(person.id, "审核员", _pvs(VIEW_PERSONS))
+        create_role(Actor.of(person), "审核员", _pvs(VIEW_PERSONS))
     assert own_roles(person.id).count() == 0
 
 
@@ -143,17 +145,17 @@ def test_create_update_delete_are_audited(ctx):
     from app.services import custom_roles as service
 
     actor = _account(HEALTH_ID)
-    role = service.create_role(actor.id, " 审核员 ", _pvs(VIEW_PERSONS))
+    role = service.create_role(Actor.of(actor), " 审核员 ", _pvs(VIEW_PERSONS))
     assert (role.label, role.name, role.organisation_id) == (
         "审核员", f"org{actor.organisation_id}:审核员", actor.organisation_id)
     assert {(pv.permission.name, pv.view_menu.name) for pv in role.permissions} == set(VIEW_PERSONS)
 
-    service.update_role(actor.id, role.id, "人员审核员", _pvs(VIEW_PERSONS[:1]))
+    service.update_role(Actor.of(actor), role.id, "人员审核员", _pvs(VIEW_PERSONS[:1]))
     db.session.expire_all()
     role = db.session.get(OrganisationRole, role.id)
     assert role.name.endswith(":人员审核员") and len(role.permissions) == 1
 
-    service.delete_role(actor.id, role.id)
+    service.delete_role(Actor.of(actor), role.id)
     assert db.session.get(OrganisationRole, role.id) is None
     rows = _audit("custom_role", role.id)
     assert [r.action for r in rows] == ["create", "update", "delete"]
@@ -171,7 +173,7 @@ def test_a_failing_audit_leaves_nothing_behind(ctx, monkeypatch):
 
     monkeypatch.setattr(audit, "record", broken)
     with pytest.raises(RuntimeError):
-        service.create_role(_account(HEALTH_ID).id, "审核员", _pvs(VIEW_PERSONS))
+        service.create_role(Actor.of(_account(HEALTH_ID)), "审核员", _pvs(VIEW_PERSONS))
     assert db.session.query(OrganisationRole).filter_by(label="审核员").count() == 0
 
 
@@ -179,26 +181,26 @@ def test_same_label_in_two_organisations_but_not_twice_in_one(ctx):
     from app.services import custom_roles as service
 
     health, edu = _account(HEALTH_ID), _account(EDU_ID)
-    a = service.create_role(health.id, "审核员", _pvs(VIEW_PERSONS))
-    b = service.create_role(edu.id, "审核员", _pvs(VIEW_PERSONS))
+    a = service.create_role(Actor.of(health), "审核员", _pvs(VIEW_PERSONS))
+    b = service.create_role(Actor.of(edu), "审核员", _pvs(VIEW_PERSONS))
     assert a.id != b.id and a.name != b.name
     with pytest.raises(service.RoleError, match="已有同名角色"):
-        service.create_role(health.id, "审核员", _pvs(VIEW_PERSONS))
+        service.create_role(Actor.of(health), "审核员", _pvs(VIEW_PERSONS))
     with pytest.raises(service.RoleError, match="已有同名角色"):
-        other = service.create_role(health.id, "复核员", _pvs(VIEW_PERSONS))
-        service.update_role(health.id, other.id, "审核员", _pvs(VIEW_PERSONS))
+        other = service.create_role(Actor.of(health), "复核员", _pvs(VIEW_PERSONS))
+        service.update_role(Actor.of(health), other.id, "审核员", _pvs(VIEW_PERSONS))
 
 
 @pytest.mark.parametrize("actor_id_number", [EDU_ID, WH_HEALTH_ID, PROVINCE_ID])
 def test_another_organisations_role_is_not_found(ctx, actor_id_number):
     from app.services import custom_roles as service
 
-    role = service.create_role(_account(HEALTH_ID).id, "审核员", _pvs(VIEW_PERSONS))
+    role = service.create_role(Actor.of(_account(HEALTH_ID)), "审核员", _pvs(VIEW_PERSONS))
     actor = _account(actor_id_number)
     assert role.id not in {r.id for r in service.own_roles(actor.id)}
-    for call in (lambda: service.update_role(actor.id, role.id, "x", _pvs(VIEW_PERSONS)),
-                 lambda: service.delete_role(actor.id, role.id),
-                 lambda: service.set_holders(actor.id, role.id, [actor.id])):
+    for call in (lambda: service.update_role(Actor.of(actor), role.id, "x", _pvs(VIEW_PERSONS)),
+                 lambda: service.delete_role(Actor.of(actor), role.id),
+                 lambda: service.set_holders(Actor.of(actor), role.id, [actor.id])):
         with pytest.raises(service.NotFound):
             call()
 
@@ -211,20 +213,20 @@ def test_built_in_roles_are_not_found(ctx):
     for name in (PROVINCE, SUPERVISORY):
         role = _role_named(name)
         with pytest.raises(service.NotFound):
-            service.update_role(actor.id, role.id, "x", _pvs(VIEW_PERSONS))
+            service.update_role(Actor.of(actor), role.id, "x", _pvs(VIEW_PERSONS))
         with pytest.raises(service.NotFound):
-            service.delete_role(actor.id, role.id)
+            service.delete_role(Actor.of(actor), role.id)
 
 
 def test_a_role_in_use_is_not_deleted(ctx):
     from app.services import custom_roles as service
 
     actor = _account(HEALTH_ID)
-    role = service.create_role(actor.id, "审核员", _pvs(VIEW_PERSONS))
+    role = service.create_role(Actor.of(actor), "审核员", _pvs(VIEW_PERSONS))
     other = _new_admin(HEALTH, 941)
-    service.set_holders(actor.id, role.id, [other.id])
+    service.set_holders(Actor.of(actor), role.id, [other.id])
     with pytest.raises(service.RoleError, match="请先收回"):
-        service.delete_role(actor.id, role.id)
+        service.delete_role(Actor.of(actor), role.id)
 
 
 # ------------------------------------------------------------------ who may receive what
@@ -234,9 +236,9 @@ def test_set_holders_grants_and_revokes_within_the_organisation_only(ctx):
     from app.services import custom_roles as service
 
     actor = _account(HEALTH_ID)
-    role = service.create_role(actor.id, "审核员", _pvs(VIEW_PERSONS))
+    role = service.create_role(Actor.of(actor), "审核员", _pvs(VIEW_PERSONS))
     other = _new_admin(HEALTH, 942)
-    change = service.set_holders(actor.id, role.id, [other.id])
+    change = service.set_holders(Actor.of(actor), role.id, [other.id])
     assert [a.id for a in change.grant] == [other.id] and change.revoke == []
     assert [a.id for a in service.holders(role.id)] == [other.id]
     assert [r.action for r in _audit("account", other.id)] == ["grant_role"]
@@ -244,10 +246,10 @@ def test_set_holders_grants_and_revokes_within_the_organisation_only(ctx):
     person = db.session.query(Account).filter(Account.user_type == UserType.personnel).first()
     for outsider in (_account(EDU_ID).id, _account(WH_HEALTH_ID).id, person.id, "abc"):
         with pytest.raises(service.RoleError, match="本单位的管理员"):
-            service.set_holders(actor.id, role.id, [other.id, outsider])
+            service.set_holders(Actor.of(actor), role.id, [other.id, outsider])
     assert [a.id for a in service.holders(role.id)] == [other.id]
 
-    change = service.set_holders(actor.id, role.id, [])
+    change = service.set_holders(Actor.of(actor), role.id, [])
     assert [a.id for a in change.revoke] == [other.id]
     assert service.holders(role.id) == []
     assert [r.action for r in _audit("account", other.id)] == ["grant_role", "revoke_role"]
@@ -261,8 +263,8 @@ def test_grantable_roles(ctx):
     from app.services import custom_roles as service
 
     health, edu = _account(HEALTH_ID), _account(EDU_ID)
-    own = service.create_role(health.id, "审核员", _pvs(VIEW_PERSONS))
-    foreign = service.create_role(edu.id, "审核员", _pvs(VIEW_PERSONS))
+    own = service.create_role(Actor.of(health), "审核员", _pvs(VIEW_PERSONS))
+    foreign = service.create_role(Actor.of(edu), "审核员", _pvs(VIEW_PERSONS))
 
     def grantable(actor, keep=None):
         condition = service.grantable_role_condition(actor, keep_for_account_id=keep)
@@ -274,13 +276,13 @@ def test_grantable_roles(ctx):
 
     # a wider own role is not grantable by an admin who holds less
     limited = _new_admin(HEALTH, 943, roles=[_role_named(own.name)])
-    wide = service.create_role(health.id, "维护员", _pvs(VIEW_PERSONS + [("can_write", "Person")]))
+    wide = service.create_role(Actor.of(health), "维护员", _pvs(VIEW_PERSONS + [("can_write", "Person")]))
     assert wide.id in grantable(health)
     assert service.exceeds_actor(limited.id, wide.id) and not service.exceeds_actor(limited.id, own.id)
     assert grantable(limited) == {own.id}
     # editing an account keeps the roles it already has on offer
     assert _role_named(SUPERVISORY).id in grantable(limited, keep=health.id)
     with pytest.raises(service.RoleError, match="不具备的权限"):
-        service.set_holders(limited.id, wide.id, [limited.id])
+        service.set_holders(Actor.of(limited), wide.id, [limited.id])
     with pytest.raises(service.RoleError, match="不具备的权限"):
-        service.update_role(limited.id, wide.id, "维护员", _pvs(VIEW_PERSONS[:1]))
+        service.update_role(Actor.of(limited), wide.id, "维护员", _pvs(VIEW_PERSONS[:1]))

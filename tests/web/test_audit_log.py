@@ -6,6 +6,8 @@ import io
 import re
 
 import pytest
+
+from app.actor import Actor
 from openpyxl import load_workbook
 
 from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, login
@@ -25,17 +27,19 @@ def _seed(app):
             return db.session.query(Organisation).filter_by(name=name).one()
 
         def actor(id_number):
-            return db.session.query(Account.id).filter_by(username=id_number).scalar()
+            from app.actor import Actor
+
+            return Actor.of(db.session.query(Account).filter_by(username=id_number).one())
 
         health, edu, hospital = org("湖北省卫生健康委员会"), org("湖北省教育厅"), org("湖北省人民医院")
         audit.record("update_basic_info", health, before={"contact_person": "甲老师"},
-                     after={"contact_person": "乙老师"}, actor_id=actor(HEALTH_ID))
+                     after={"contact_person": "乙老师"}, actor=actor(HEALTH_ID))
         audit.record("set_status", hospital, before={"status": "approved"}, after={"status": "disabled"},
-                     actor_id=actor(HEALTH_ID))
+                     actor=actor(HEALTH_ID))
         audit.record("update_basic_info", edu, before={"address": "教育路1号"}, after={"address": "教育路2号"},
-                     actor_id=actor(EDU_ID))
+                     actor=actor(EDU_ID))
         old = audit.record("disable_account", hospital, object_type="account", before={"active": True},
-                           after={"active": False}, actor_id=actor(PROVINCE_ID))
+                           after={"active": False}, actor=actor(PROVINCE_ID))
         old.created_on = datetime.datetime(2024, 5, 1, 9, 30)
         db.session.commit()
 
@@ -84,7 +88,7 @@ def test_pages_hold_at_most_100_rows(app, fresh_world, client_for):
     with app.app_context():
         health = db.session.query(Organisation).filter_by(name="湖北省卫生健康委员会").one()
         for i in range(130):
-            audit.record("update_basic_info", health, after={"address": f"地址{i}"})
+            audit.record("update_basic_info", health, after={"address": f"地址{i}"}, actor=Actor.system())
         db.session.commit()
         total = db.session.query(AuditLog).filter(AuditLog.org_path.like(health.path + "%")).count()
     pages = (total + 49) // 50
@@ -121,6 +125,7 @@ def test_export_of_everything_for_the_province(app, fresh_world, client_for):
 
 
 def test_non_super_admins_are_refused(app, fresh_world, client_for):
+    from app.actor import Actor
     from app.services import org_admins
     from app.extensions import db
     from app.models import Account
@@ -129,7 +134,7 @@ def test_non_super_admins_are_refused(app, fresh_world, client_for):
     id_number = make_id_number("420103", datetime.date(1990, 1, 2), 808)
     with app.app_context():
         actor = db.session.query(Account).filter_by(username=HEALTH_ID).one()
-        org_admins.register_admin(actor, id_number=id_number, real_name="普通管理员", password="Plain2026x")
+        org_admins.register_admin(Actor.of(actor), id_number=id_number, real_name="普通管理员", password="Plain2026x")
     client = app.test_client()
     login(client, id_number, password="Plain2026x")
     for url in ("/auditlog/list/", "/auditlog/export/"):
@@ -171,11 +176,13 @@ def test_rows_of_other_areas_read_in_chinese(app, fresh_world, client_for):
     with app.app_context():
         health = db.session.query(Organisation).filter_by(name="湖北省卫生健康委员会").one()
         account = db.session.query(Account).filter_by(username=HEALTH_ID).one()
-        audit.record("create", None, object_type="custom_role", object_id=1, org_path_value=health.path,
+        audit.record("create", None, actor=Actor.system(), object_type="custom_role", object_id=1,
+                     org_path_value=health.path,
                      after={"label": "审核员", "name": f"org{health.id}:审核员", "organisation_id": health.id,
                             "permissions": ["can_read Organisation", "can_write Person", "menu_access Organisations"]})
-        audit.record("grant_role", account, object_type="account", after={"role": "审核员"}, comment="审核员")
-        audit.record("update", health, before={"status": "approved", "type": "supervisory"},
+        audit.record("grant_role", account, actor=Actor.system(), object_type="account", after={"role": "审核员"},
+                     comment="审核员")
+        audit.record("update", health, actor=Actor.system(), before={"status": "approved", "type": "supervisory"},
                      after={"status": "disabled", "type": "supervisory"})
         db.session.commit()
     page = client_for(HEALTH_ID).get("/auditlog/list/").get_data(as_text=True)
