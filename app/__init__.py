@@ -25,6 +25,7 @@ def create_app(config=None) -> Flask:
 
     app = Flask(__name__, instance_path=INSTANCE_DIR)
     app.config.from_object(load_config(config))
+    _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
     os.makedirs(app.instance_path, exist_ok=True)
 
@@ -47,6 +48,25 @@ def create_app(config=None) -> Flask:
     cli.register(app)
     app.before_request(_require_password_change)
     return app
+
+
+def _compile_catalog(directory: str) -> None:
+    """The compiled catalog is a build product (not in git): build it when missing or older than the .po."""
+    po = os.path.join(directory, "zh", "LC_MESSAGES", "messages.po")
+    mo = po[:-3] + ".mo"
+    if not os.path.exists(po):
+        return
+    if os.path.exists(mo) and os.path.getmtime(mo) >= os.path.getmtime(po):
+        return
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with open(po, "rb") as source:
+        catalog = read_po(source)
+    tmp = f"{mo}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as target:
+        write_mo(target, catalog)
+    os.replace(tmp, mo)
 
 
 def _require_password_change():
