@@ -164,8 +164,9 @@ PENDING_ORGS = [("wh_third", 801), ("nurse_base", 802), ("hs_health", 803)]
 
 def _pending_requests(rng, orgs, roles, series, levels) -> None:
     """Something to review on every review list (DESIGN.md §6)."""
+    from app.actor import Actor
     from app.models import ReviewKind
-    from app.workflow.submissions import submit
+    from app.workflow.submissions import submit_request
 
     seq = 500
     for org_key, count in PENDING_PERSONS:
@@ -185,8 +186,8 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
             fill_from_id_number(person)
             db.session.add_all([account, person])
             db.session.flush()
-            submit(ReviewKind.person_registration, subject_id=person.id, org_id=employer.id,
-                   subject_name=name, subject_code=id_number, submitted_by_id=account.id)
+            submit_request(ReviewKind.person_registration, Actor(account), subject_id=person.id,
+                           org_id=employer.id, subject_name=name, subject_code=id_number)
     kinds = {E: (ReviewKind.unit_registration, UserType.employer, EMPLOYER),
              T: (ReviewKind.base_registration, UserType.training_base, TRAINING_BASE),
              S: (ReviewKind.supervisory_registration, UserType.supervisory, SUPERVISORY)}
@@ -201,26 +202,45 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
         )
         db.session.add(admin)
         db.session.flush()
-        submit(kind, subject_id=org.id, org_id=org.id, subject_name=org.name, subject_code=org.uscc,
-               submitted_by_id=admin.id)
-    # title changes of three 湖北省人民医院 people, a contact change of 协和医院, a parent change
+        submit_request(kind, Actor(admin), subject_id=org.id, org_id=org.id, subject_name=org.name,
+                       subject_code=org.uscc)
+    # title changes filed by three 湖北省人民医院 people (with their own logins) from 个人中心
     hospital = orgs["people_hosp"]
     for person in db.session.scalars(select(Person).where(Person.employer_id == hospital.id,
                                                           Person.status == PersonStatus.active)
                                      .order_by(Person.id).limit(3)):
+        login = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
+                            organisation=hospital, user_type=UserType.personnel, roles=[roles["专技人员"]])
+        db.session.add(login)
+        db.session.flush()
+        person.account_id = login.id
         before = {"title_level_id": person.title_level_id, "title_name": person.title_name}
         after = {"title_level_id": levels[1].id, "title_name": "副主任医师"}
-        submit(ReviewKind.person_change, subject_id=person.id, org_id=hospital.id,
-               subject_name=person.name, subject_code=person.id_number, before=before, after=after)
-    union = orgs["union_hosp"]
-    submit(ReviewKind.organisation_change, subject_id=union.id, org_id=union.id, subject_name=union.name,
-           subject_code=union.uscc, before={"contact_person": union.contact_person},
-           after={"contact_person": "孙主任"})
-    tcm, province = orgs["tcm"], orgs["hrss"]
-    submit(ReviewKind.parent_change, subject_id=tcm.id, org_id=tcm.id, target_org_id=province.id,
-           subject_name=tcm.name, subject_code=tcm.uscc,
-           before={"parent_id": tcm.parent_id, "parent": tcm.parent.name},
-           after={"parent_id": province.id, "parent": province.name})
+        submit_request(ReviewKind.person_change, Actor(login), subject_id=person.id, org_id=hospital.id,
+                       subject_name=person.name, subject_code=person.id_number, before=before, after=after)
+    # a contact change filed by 协和医院's admin, a parent change filed by 中医药管理局's admin
+    union, tcm, province = orgs["union_hosp"], orgs["tcm"], orgs["hrss"]
+    union_admin, tcm_admin = (
+        _super_admin(org, roles[role], seq)
+        for org, role, seq in ((union, EMPLOYER, 804), (tcm, SUPERVISORY, 805)))
+    submit_request(ReviewKind.organisation_change, Actor(union_admin), subject_id=union.id, org_id=union.id,
+                   subject_name=union.name, subject_code=union.uscc,
+                   before={"contact_person": union.contact_person}, after={"contact_person": "孙主任"})
+    submit_request(ReviewKind.parent_change, Actor(tcm_admin), subject_id=tcm.id, org_id=tcm.id,
+                   target_org_id=province.id, subject_name=tcm.name, subject_code=tcm.uscc,
+                   before={"parent_id": tcm.parent_id, "parent": tcm.parent.name},
+                   after={"parent_id": province.id, "parent": province.name})
+
+
+def _super_admin(org: Organisation, role: Role, seq: int) -> Account:
+    """The super admin of a demo organisation that has none among the demo accounts."""
+    user_type = UserType.employer if org.type == E else UserType.supervisory
+    admin = new_account(id_number=make_id_number("420200", datetime.date(1982, 6, 6), seq),
+                        real_name="周" + ("院办" if org.type == E else "局办"), password="Demo@2026",
+                        organisation=org, user_type=user_type, roles=[role], is_super_admin=True)
+    db.session.add(admin)
+    db.session.flush()
+    return admin
 
 
 def demo_world_exists() -> bool:

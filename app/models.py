@@ -487,6 +487,11 @@ class Reviewable:
     #: 驳回原因, shown to the submitter
     reject_reason: Mapped[Optional[str]] = mapped_column(String(500))
 
+    @property
+    def status_text(self) -> str:
+        """The review state as the lists show it."""
+        return str(self.status.label) if self.status is not None else ""
+
 
 class ReviewKind(LabelledEnum):
     person_registration = "person_registration"
@@ -555,6 +560,13 @@ class ReviewRequest(Reviewable, Model):
 
     def __repr__(self) -> str:
         return f"{self.kind.label} #{self.id}"
+
+    @property
+    def status_text(self) -> str:
+        """A two-sided request one side has approved reads as such, not as plainly pending."""
+        if self.status == ReviewStatus.pending and (self.source_approved_by_id or self.target_approved_by_id):
+            return str(_l("Approved by one side (awaiting the other)"))
+        return super().status_text
 
     @classmethod
     def scope_org_id_column(cls):

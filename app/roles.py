@@ -29,11 +29,7 @@ AREA_MENUS = {
     "CustomRole": ["Account management", "Custom roles"],
     "Subordinate": ["Account management", "Subordinate organisations"],
     "AuditLog": ["System", "Audit log"],
-    "RegistrationReview": ["Registration review", "Personnel registration review",
-                           "Unit registration review", "Training base registration review",
-                           "Department registration review"],
-    "ChangeReview": ["Change review", "Personnel change review", "Organisation change review",
-                     "Parent change review"],
+    # the review kinds' areas and menu entries come from their declarations (app/workflow/kinds.py)
     "Review": [],
     "SelfService": ["My information", "My record"],
 }
@@ -54,15 +50,14 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("Subordinate", "write"), ("AuditLog", "read"), ("RegistrationReview", "write"),
-                  ("ChangeReview", "write"), ("Review", "write")],
+                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write")],
         "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("RegistrationReview", "write"), ("ChangeReview", "write"), ("Review", "write")],
+                  ("Review", "write")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -86,16 +81,28 @@ ROLE_FOR_USER_TYPE = {
 }
 
 
+def review_areas(name: str) -> list[tuple[str, str, list[str]]]:
+    """(area, level, menu names) a template gets from the review kinds that name it as a reviewer."""
+    from app.workflow.kinds import load
+
+    areas: dict[str, list[str]] = {}
+    for kind in load().values():
+        if name in kind.reviewer_templates:
+            areas.setdefault(kind.area, []).extend([kind.menu.category, kind.menu.name])
+    return [(area, "write", menus) for area, menus in areas.items()]
+
+
 def template_pairs(name: str) -> set[tuple[str, str]]:
     """(permission, view menu) pairs a template grants."""
     spec = ROLE_TEMPLATES[name]
     pairs = set(SELF_SERVICE) | set(spec.get("extra", []))
-    for area, level in spec["areas"]:
+    areas = [(area, level, AREA_MENUS.get(area, [])) for area, level in spec["areas"]]
+    for area, level, menus in areas + review_areas(name):
         if level in ("read", "write"):
             pairs.add(("can_read", area))
         if level == "write":
             pairs.add(("can_write", area))
-        for menu in AREA_MENUS.get(area, []):
+        for menu in menus:
             pairs.add(("menu_access", menu))
     return pairs
 

@@ -202,6 +202,17 @@ def actor_text(row: AuditLog) -> str:
     return f"{row.actor.real_name or ''}（{row.actor.username}）"
 
 
+def object_label(object_type: Optional[str]) -> str:
+    """What kind of object a row is about; review kinds name their own tables in their declarations."""
+    if object_type and object_type not in OBJECT_LABELS:
+        from app.workflow.kinds import load
+
+        for kind in load().values():
+            if kind.object_type == object_type and kind.audit_label is not None:
+                return str(kind.audit_label)
+    return label_of(OBJECT_LABELS, object_type)
+
+
 def label_of(mapping: dict, key: Optional[str]) -> str:
     if not key:
         return ""
@@ -215,7 +226,7 @@ def export_row(row: AuditLog) -> list:
         row.actor.real_name if row.actor else str(NO_ACTOR),
         row.actor.username if row.actor else "",
         label_of(ACTION_LABELS, row.action),
-        label_of(OBJECT_LABELS, row.object_type),
+        object_label(row.object_type),
         row.object_id if row.object_id is not None else "",
         describe_values(row.before, row.object_type),
         describe_values(row.after, row.object_type),
@@ -289,7 +300,7 @@ class AuditLogView(BaseView):
             pages=pages, size=size, filters=filters, errors=errors, args=args,
             actions=sorted(((k, str(v)) for k, v in ACTION_LABELS.items()), key=lambda kv: kv[1]),
             action_label=lambda a: label_of(ACTION_LABELS, a),
-            object_label=lambda o: label_of(OBJECT_LABELS, o),
+            object_label=object_label,
             comment_label=lambda c: label_of(COMMENT_LABELS, c),
             describe=describe_values, actor_text=actor_text,
             export_url=url_for("AuditLogView.export", **{k: v for k, v in args.items() if k != "psize"}),

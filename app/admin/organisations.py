@@ -84,7 +84,7 @@ class OrganisationView(ScopedModelView):
         return redirect(self.get_redirect())
 
     def pre_update(self, item):
-        org_service.validate_status_change(item)
+        org_service.validate_status_change(current_actor(), item)
         super().pre_update(item)
 
     def pre_delete(self, item):

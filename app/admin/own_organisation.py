@@ -117,7 +117,7 @@ class OwnOrganisationView(BaseView):
             else:
                 if org.status != OrganisationStatus.approved:
                     raise NotAllowed(_("Your organisation has not been approved yet"))
-                registrations.request_organisation_change(org.id, g.user.id, changes)
+                registrations.request_organisation_change(current_actor(), org.id, changes)
                 flash(_("The change was submitted to your supervisory department for review"), "success")
         except ServiceError as exc:
             flash(str(exc), "danger")
@@ -146,7 +146,7 @@ class OwnOrganisationView(BaseView):
         if not parent_form.validate_on_submit():
             return self._page(parent_form=parent_form, status=400)
         try:
-            registrations.request_parent_change(org.id, g.user.id, parent_form.parent_id.data)
+            registrations.request_parent_change(current_actor(), org.id, parent_form.parent_id.data)
         except ServiceError as exc:
             parent_form.parent_id.errors = list(parent_form.parent_id.errors) + [str(exc)]
             return self._page(parent_form=parent_form, status=400)
@@ -157,19 +157,17 @@ class OwnOrganisationView(BaseView):
     @has_access
     def withdraw(self, pk):
         """Withdraw one's own pending change or parent-change request."""
-        from app.workflow.states import Decision
-        from app.workflow.submissions import move_by_submitter
+        from app.workflow.submissions import withdraw
 
         org = self._org()
         item = db.session.get(ReviewRequest, pk)
         if (item is None or item.subject_id != org.id
                 or item.kind not in (ReviewKind.organisation_change, ReviewKind.parent_change)):
             abort(404)
-        try:
-            with transaction():
-                move_by_submitter(item.id, g.user.id, Decision.withdraw)
-        except LookupError:
+        if item.submitted_by_id != g.user.id:
             raise NotAllowed(_("Only the administrator who submitted the request may withdraw it"))
+        try:
+            withdraw(item.kind, item.id, current_actor())
         except ServiceError as exc:
             flash(str(exc), "danger")
         else:

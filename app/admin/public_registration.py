@@ -34,7 +34,8 @@ from app.models import (
 from app.services import registrations
 from app.services.transaction import ServiceError
 from app.validators import IdNumber, Mobile, PasswordStrength, Uscc
-from app.workflow.submissions import withdraw as withdraw_request
+from app.actor import Actor, current_actor
+from app.workflow.submissions import withdraw_request
 
 #: session key holding the account verified on the progress page
 PROGRESS_KEY = "progress_account_id"
@@ -180,12 +181,10 @@ def _organisation_values(form: OrganisationForm) -> dict:
     )
 
 
-def withdraw_with_message(request_id: int, account_id: int) -> None:
+def withdraw_with_message(request_id: int, actor: Actor) -> None:
     """The submitter withdraws a request: 404 for someone else's, a message either way."""
     try:
-        withdraw_request(request_id, account_id)
-    except LookupError:
-        abort(404)
+        withdraw_request(request_id, actor)
     except ServiceError as exc:
         flash(str(exc), "danger")
     else:
@@ -194,6 +193,11 @@ def withdraw_with_message(request_id: int, account_id: int) -> None:
 
 def _progress_account_id():
     return session.get(PROGRESS_KEY)
+
+
+def _progress_actor(account_id: int) -> Actor:
+    """Who registered acts on their own requests from the progress page (verified by password there)."""
+    return Actor(db.session.get(Account, account_id), current_actor().ip)
 
 
 class PublicRegistrationView(BaseView):
@@ -225,7 +229,8 @@ class PublicRegistrationView(BaseView):
         form.load_choices()
         if form.validate_on_submit():
             try:
-                registrations.register_person(id_number=form.id_number.data, password=form.password.data,
+                registrations.register_person(current_actor(), id_number=form.id_number.data,
+                                              password=form.password.data,
                                               **_person_values(form))
             except ServiceError as exc:
                 flash(str(exc), "danger")
@@ -260,7 +265,7 @@ class PublicRegistrationView(BaseView):
         if form.validate_on_submit():
             try:
                 registrations.register_organisation(
-                    org_type=org_type, parent_id=form.parent_id.data, **_organisation_values(form),
+                    current_actor(), org_type=org_type, parent_id=form.parent_id.data, **_organisation_values(form),
                     admin_id_number=form.admin_id_number.data, admin_name=form.admin_name.data.strip(),
                     admin_phone=form.admin_phone.data, password=form.password.data,
                 )
@@ -317,7 +322,7 @@ class PublicRegistrationView(BaseView):
     def withdraw(self, request_id):
         account_id = _progress_account_id()
         if account_id:
-            withdraw_with_message(request_id, account_id)
+            withdraw_with_message(request_id, _progress_actor(account_id))
         return redirect(url_for(".progress"))
 
     @expose("/progress/resubmit/<int:request_id>", methods=["GET", "POST"])
@@ -353,7 +358,8 @@ class PublicRegistrationView(BaseView):
         form.load_choices()
         if form.validate_on_submit():
             try:
-                registrations.resubmit_person_registration(item.id, account_id, **_person_values(form))
+                registrations.resubmit_person_registration(_progress_actor(account_id), item.id,
+                                                           **_person_values(form))
             except LookupError:
                 abort(404)
             except ServiceError as exc:
@@ -375,7 +381,7 @@ class PublicRegistrationView(BaseView):
                                               address=org.address))
         if form.validate_on_submit():
             try:
-                registrations.resubmit_organisation_registration(item.id, account_id,
+                registrations.resubmit_organisation_registration(_progress_actor(account_id), item.id,
                                                                  **_organisation_values(form))
             except LookupError:
                 abort(404)

@@ -9,6 +9,7 @@ from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.admin.lookup import public_organisation_lookup
+from app.actor import current_actor
 from app.extensions import db
 from app.models import Organisation, OrganisationType
 from app.services import organisations as org_service
@@ -53,6 +54,7 @@ class RegistrationView(BaseView):
         if form.validate_on_submit():
             try:
                 org_service.register_supervisory(
+                    current_actor(),
                     name=form.name.data.strip(), uscc=form.uscc.data,
                     parent_id=form.parent_id.data, region=form.region.data,
                     contact_person=form.contact_person.data, phone=form.phone.data,

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.admin.reviews import change_rows
+from app.actor import current_actor
+from app.workflow.declarations.common import change_rows
 from app.extensions import db
 from app.models import Person, ReviewKind, ReviewRequest, ReviewStatus, TitleLevel, TitleSeries
 from app.services import uploads
@@ -108,7 +109,7 @@ class SelfServiceView(BaseView):
                            title_name=(form.title_name.data or "").strip() or None,
                            title_date=form.title_date.data)
             try:
-                request_person_change(person.id, g.user.id, changes, evidence)
+                request_person_change(current_actor(), person.id, changes, evidence)
             except ServiceError as exc:
                 if evidence is not None:
                     _discard(evidence[0])
@@ -121,7 +122,7 @@ class SelfServiceView(BaseView):
     @expose("/withdraw/<int:request_id>", methods=["POST"])
     @has_access
     def withdraw(self, request_id):
-        withdraw_with_message(request_id, g.user.id)
+        withdraw_with_message(request_id, current_actor())
         return redirect(url_for(".index"))
 
 

@@ -507,19 +507,16 @@ class Bench:
 
     # ----- batch approval ----------------------------------------------------------------------
     def pending_ids(self, who: str, limit: int) -> list[int]:
-        from app.models import ReviewKind, ReviewRequest, ReviewStatus
+        from app.models import ReviewRequest
         from app.scope import scope_for
-        from app.workflow.policies import policy_for
-        from app.workflow.service import reviewable_condition
+        from app.workflow.kinds import kind_for
 
         ctx = self.as_user(who)
         try:
             scope = scope_for(g.user)
+            kind = kind_for("person_registration")
             return list(self.db.session.scalars(
-                select(ReviewRequest.id).where(
-                    ReviewRequest.kind == ReviewKind.person_registration,
-                    ReviewRequest.status == ReviewStatus.pending,
-                    reviewable_condition(scope, policy_for(ReviewKind.person_registration)))
+                select(ReviewRequest.id).where(kind.decidable(scope, g.user.id))
                 .order_by(ReviewRequest.id).limit(limit)))
         finally:
             self.db.session.remove()
@@ -551,6 +548,7 @@ class Bench:
         return reset
 
     def batch_cases(self) -> list[Case]:
+        from app.actor import Actor
         from app.models import Account, ReviewKind
         from app.workflow.service import decide
         from app.workflow.states import Decision
@@ -573,7 +571,7 @@ class Bench:
                 _ = actor.organisation, actor.roles  # what the request's user loader has loaded already
                 self._counter.count = 0
                 started = time.perf_counter()
-                outcome = decide(ReviewKind.person_registration, ids, actor, Decision.approve)
+                outcome = decide(ReviewKind.person_registration, ids, Actor(actor, "127.0.0.1"), Decision.approve)
                 elapsed = (time.perf_counter() - started) * 1000
                 db.session.remove()
             return (200 if outcome.done == n else 500), outcome.done, elapsed

@@ -999,7 +999,7 @@ def step_registrations(ctx: GenerationContext) -> None:
         requests.append((request_id + j, "person_registration", pid, name, number, employer.id, None, None,
                          "pending", account_id + j, _ts(submitted)))
         audits.append((audit_id + j, account_id + j, "submit", "review_request", request_id + j, employer.path,
-                       "pending", "pending", None, _ts(submitted)))
+                       None, "pending", None, _ts(submitted)))
         ctx.persons.employer_id.append(employer.id)
         ctx.persons.status.append(2)
     ctx.loader.insert("ab_user", ACCOUNT_COLUMNS, accounts)
@@ -1038,7 +1038,7 @@ def step_changes(ctx: GenerationContext) -> None:
         requests.append((request_id, "person_change", pid, name, number, employer_id,
                          json.dumps(before, ensure_ascii=False, sort_keys=True),
                          json.dumps(after, ensure_ascii=False, sort_keys=True), "pending", submitter, submitted))
-        audits.append((audit_id, submitter, "submit", "review_request", request_id, employer.path, "pending",
+        audits.append((audit_id, submitter, "submit", "review_request", request_id, employer.path, None,
                        "pending", None, submitted))
         request_id += 1
         audit_id += 1
@@ -1050,7 +1050,7 @@ def step_changes(ctx: GenerationContext) -> None:
             submitter = ctx.admin_of_org.get(org.id)
             requests.append((request_id, kind, org.id, org.name, org.uscc, org.id, None, None, "pending",
                              submitter, submitted))
-            audits.append((audit_id, submitter, "submit", "review_request", request_id, org.path, "pending",
+            audits.append((audit_id, submitter, "submit", "review_request", request_id, org.path, None,
                            "pending", None, submitted))
             request_id += 1
             audit_id += 1

@@ -18,10 +18,13 @@ class TodoKind:
 
     key: str
     label: str
-    count: Callable[[Scope], int]
+    #: (scope, actor id) -> pending items the viewer may still decide
+    count: Callable[[Scope, int | None], int]
     endpoint: str
     #: permission area the viewer needs to see this kind (None: everyone with a scope)
     area: str | None = None
+    #: query arguments of the link (the review lists open on their pending items)
+    args: dict | None = None
 
 
 #: to-do kinds register themselves here (review lists add theirs)
@@ -38,9 +41,30 @@ class Summary:
     scope: Scope
     counts: dict = field(default_factory=dict)
     todos: list = field(default_factory=list)
+    #: (count key, label) of the figures that mean something for this organisation
+    tiles: list = field(default_factory=list)
+
+
+def tiles_for(org: Organisation | None) -> list:
+    """Departments see what lies below them; a unit or base only its own personnel."""
+    from flask_babel import lazy_gettext as _l
+
+    if org is None:
+        return []
+    if org.type in (OrganisationType.province, OrganisationType.supervisory):
+        return [("supervisory", _l("Supervisory departments")), ("employer", _l("Employer units")),
+                ("training_base", _l("Training bases")), ("persons", _l("Professional personnel"))]
+    if org.type == OrganisationType.employer:
+        return [("persons", _l("Professional personnel"))]
+    return []
 
 
 _counts_cache: dict = {}
+
+
+def invalidate_counts() -> None:
+    """A decision changed what the dashboards count: the next page computes the figures again."""
+    _counts_cache.clear()
 
 
 def scope_counts(scope: Scope) -> dict:
@@ -88,11 +112,12 @@ def summary(user) -> Summary:
     if scope.is_none:
         return result
     result.counts = scope_counts(scope)
+    result.tiles = tiles_for(user.organisation)
     from flask import current_app
 
     perms = current_app.appbuilder.sm._permission_set(user)
     result.todos = [
-        (kind, kind.count(scope)) for kind in TASK_REGISTRY.values()
+        (kind, kind.count(scope, user.id)) for kind in TASK_REGISTRY.values()
         if kind.area is None or ("can_read", kind.area) in perms
     ]
     return result

@@ -15,7 +15,6 @@ from app.models import (
     Person,
     UserType,
 )
-from app.scope import current_scope
 from app.services import audit
 from app.services.transaction import ServiceError, transaction
 
@@ -53,12 +52,12 @@ def prepare_new_organisation(org: Organisation) -> None:
     org.place_under(org.parent)
 
 
-def validate_status_change(org: Organisation) -> None:
+def validate_status_change(actor: Actor, org: Organisation) -> None:
     """Nobody approves or disables their own organisation."""
     from sqlalchemy import inspect as sa_inspect
 
     history = sa_inspect(org).attrs.status.history
-    if history.has_changes() and org.id == current_scope().org_id:
+    if history.has_changes() and org.id == actor.scope.org_id:
         raise ServiceError(_("You cannot change the status of your own organisation"))
     check_uscc_free(org.uscc, org.id)
 
@@ -85,7 +84,7 @@ def ensure_department_empty(dept: InternalDepartment) -> None:
         raise ServiceError(_("This department still has people in it and cannot be deleted"))
 
 
-def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone, address,
+def register_supervisory(actor: Actor, *, name, uscc, parent_id, region, contact_person, phone, address,
                          admin_id_number, admin_name, admin_phone, password) -> Organisation:
     """主管部门注册 (manual 1): pending department, its registrant as super admin who may log in."""
     from app.roles import ROLE_FOR_USER_TYPE
@@ -115,10 +114,10 @@ def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone
         db.session.add(account)
         db.session.flush()
         from app.models import ReviewKind
-        from app.workflow.submissions import submit
+        from app.workflow.submissions import submit_request
 
-        submit(ReviewKind.supervisory_registration, subject_id=org.id, org_id=org.id,
-               subject_name=org.name, subject_code=org.uscc, submitted_by_id=account.id)
+        submit_request(ReviewKind.supervisory_registration, Actor(account, actor.ip), subject_id=org.id,
+                       org_id=org.id, subject_name=org.name, subject_code=org.uscc)
     return org
 
 

@@ -25,8 +25,10 @@ from app.services.accounts import hash_password, new_account
 from app.services.organisations import check_parent, check_uscc_free
 from app.services.persons import fill_from_id_number
 from app.services.transaction import ServiceError, transaction
-from app.workflow.policies import ORGANISATION_CHANGE_FIELDS, PERSON_CHANGE_FIELDS
-from app.workflow.submissions import submit
+from app.actor import Actor
+from app.workflow.declarations.changes import ORGANISATION_CHANGE_FIELDS, PERSON_CHANGE_FIELDS
+from app.workflow.states import Decision
+from app.workflow.submissions import move_by_submitter, submit_request
 
 ORG_KIND = {
     OrganisationType.employer: (ReviewKind.unit_registration, UserType.employer),
@@ -47,7 +49,7 @@ def approved_organisation(org_id: Optional[int], types: set) -> Organisation:
     return org
 
 
-def register_person(*, id_number: str, name: str, phone: str, password: str, employer_id: int,
+def register_person(actor: Actor, *, id_number: str, name: str, phone: str, password: str, employer_id: int,
                     education=None, internal_department_id: Optional[int] = None,
                     title_series_id=None, title_level_id=None, title_name=None, title_date=None) -> Person:
     """专技人员注册: a pending person and an inactive login until the supervisory chain approves."""
@@ -83,12 +85,12 @@ def register_person(*, id_number: str, name: str, phone: str, password: str, emp
             account.organisation = employer
         db.session.flush()
         person.account_id = account.id
-        submit(ReviewKind.person_registration, subject_id=person.id, org_id=employer.id,
-               subject_name=name, subject_code=id_number, submitted_by_id=account.id)
+        submit_request(ReviewKind.person_registration, Actor(account, actor.ip), subject_id=person.id,
+                       org_id=employer.id, subject_name=name, subject_code=id_number)
     return person
 
 
-def register_organisation(*, org_type: OrganisationType, name: str, uscc: str, parent_id: int,
+def register_organisation(actor: Actor, *, org_type: OrganisationType, name: str, uscc: str, parent_id: int,
                           region=None, contact_person=None, phone=None, address=None,
                           admin_id_number: str, admin_name: str, admin_phone: str,
                           password: str) -> Organisation:
@@ -118,8 +120,8 @@ def register_organisation(*, org_type: OrganisationType, name: str, uscc: str, p
                                   roles=_role(user_type), is_super_admin=True, active=False)
             db.session.add(account)
             db.session.flush()
-        submit(kind, subject_id=org.id, org_id=org.id, subject_name=name, subject_code=uscc,
-               submitted_by_id=account.id)
+        submit_request(kind, Actor(account, actor.ip), subject_id=org.id, org_id=org.id, subject_name=name,
+                       subject_code=uscc)
     return org
 
 
@@ -139,26 +141,31 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
 
 
-def request_person_change(person_id: int, actor_id: int, changes: dict, evidence=None):
-    """人员信息修改: the person proposes new title data; the chain reviews the before/after."""
+def request_person_change(actor: Actor, person_id: int, changes: dict, evidence=None):
+    """人员信息修改: the person proposes new title data; the chain reviews the fields that change."""
     person = db.session.get(Person, person_id)
     if person is None or person.status != PersonStatus.active:
         raise ServiceError(_("Only an active personnel record can ask for a change"))
-    if actor_id is not None and person.account_id not in (None, actor_id):
+    if person.account_id is None or person.account_id != actor.id:
         raise ServiceError(_("Only the person themselves can ask for this change"))
     if changes.get("title_date") and changes["title_date"] > datetime.date.today():
         raise ServiceError(_("The date obtained cannot be in the future"))
     after = {k: _plain(v) for k, v in changes.items() if k in PERSON_CHANGE_FIELDS}
     before = {k: _plain(getattr(person, k)) for k in after}
-    if after == before:
+    after = {k: v for k, v in after.items() if v != before[k]}
+    before = {k: before[k] for k in after}
+    if not after:
         raise ServiceError(_("Nothing was changed"))
+    extra = {}
+    if evidence:
+        extra["evidence_file"], extra["evidence_name"] = evidence
     with transaction():
-        return submit(ReviewKind.person_change, subject_id=person.id, org_id=person.employer_id,
-                      subject_name=person.name, subject_code=person.id_number,
-                      submitted_by_id=actor_id, before=before, after=after, evidence=evidence)
+        return submit_request(ReviewKind.person_change, actor, subject_id=person.id, org_id=person.employer_id,
+                              subject_name=person.name, subject_code=person.id_number,
+                              before=before, after=after, **extra)
 
 
-def request_organisation_change(org_id: int, actor_id: int, changes: dict):
+def request_organisation_change(actor: Actor, org_id: int, changes: dict):
     """机构信息修改: an organisation proposes new basic information; its parent reviews it."""
     org = db.session.get(Organisation, org_id)
     after = {k: v for k, v in changes.items() if k in ORGANISATION_CHANGE_FIELDS}
@@ -170,12 +177,11 @@ def request_organisation_change(org_id: int, actor_id: int, changes: dict):
     if "uscc" in after:
         check_uscc_free(after["uscc"], org.id)
     with transaction():
-        return submit(ReviewKind.organisation_change, subject_id=org.id, org_id=org.id,
-                      subject_name=org.name, subject_code=org.uscc, submitted_by_id=actor_id,
-                      before=before, after=after)
+        return submit_request(ReviewKind.organisation_change, actor, subject_id=org.id, org_id=org.id,
+                              subject_name=org.name, subject_code=org.uscc, before=before, after=after)
 
 
-def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
+def request_parent_change(actor: Actor, org_id: int, new_parent_id: int):
     """更换上级部门: both the old and the new parent must approve before the department moves."""
     org = db.session.get(Organisation, org_id)
     if org is None or org.type != OrganisationType.supervisory or org.parent is None:
@@ -187,33 +193,22 @@ def request_parent_change(org_id: int, actor_id: int, new_parent_id: int):
         raise ServiceError(_("A department cannot be moved under itself or its own subordinates"))
     check_parent(org.type, new_parent)
     with transaction():
-        return submit(ReviewKind.parent_change, subject_id=org.id, org_id=org.id,
-                      target_org_id=new_parent.id, subject_name=org.name, subject_code=org.uscc,
-                      submitted_by_id=actor_id, before={"parent_id": org.parent_id, "parent": org.parent.name},
-                      after={"parent_id": new_parent.id, "parent": new_parent.name})
+        return submit_request(ReviewKind.parent_change, actor, subject_id=org.id, org_id=org.id,
+                              target_org_id=new_parent.id, subject_name=org.name, subject_code=org.uscc,
+                              before={"parent_id": org.parent_id, "parent": org.parent.name},
+                              after={"parent_id": new_parent.id, "parent": new_parent.name})
 
 
-def _own_rejected_request(request_id: int, account_id: int):
-    from app.models import ReviewRequest
-
-    item = db.session.get(ReviewRequest, request_id)
-    if item is None or item.submitted_by_id != account_id:
-        raise LookupError(request_id)
-    return item
-
-
-def resubmit_person_registration(request_id: int, account_id: int, *, employer_id: int,
+def resubmit_person_registration(actor: Actor, request_id: int, *, employer_id: int,
                                  internal_department_id=None, **values) -> None:
     """Correct a rejected 专技人员注册 and send it again, to the (possibly new) employer's chain."""
     from app.services.accounts import sync_account_names
     from app.services.persons import validate_person
-    from app.workflow.states import Decision
-    from app.workflow.submissions import move_by_submitter
 
-    item = _own_rejected_request(request_id, account_id)
-    person = db.session.get(Person, item.subject_id)
     employer = approved_organisation(employer_id, {OrganisationType.employer})
-    with transaction():
+
+    def correct(item):
+        person = db.session.get(Person, item.subject_id)
         for key, value in values.items():
             setattr(person, key, value)
         person.employer = employer
@@ -225,19 +220,21 @@ def resubmit_person_registration(request_id: int, account_id: int, *, employer_i
             person.account.organisation = employer
             sync_account_names(person.account)
         item.org_id, item.subject_name = employer.id, person.name
-        move_by_submitter(item.id, account_id, Decision.resubmit)
+
+    move_by_submitter(ReviewKind.person_registration, request_id, actor, Decision.resubmit, update=correct)
 
 
-def resubmit_organisation_registration(request_id: int, account_id: int, **values) -> None:
+def resubmit_organisation_registration(actor: Actor, request_id: int, **values) -> None:
     """Correct a rejected unit / base / department registration and send it again."""
-    from app.workflow.states import Decision
-    from app.workflow.submissions import move_by_submitter
+    from app.workflow.submissions import request_kind
 
-    item = _own_rejected_request(request_id, account_id)
-    org = db.session.get(Organisation, item.subject_id)
-    check_uscc_free(values.get("uscc"), org.id)
-    with transaction():
+    kind = request_kind(request_id)
+
+    def correct(item):
+        org = db.session.get(Organisation, item.subject_id)
+        check_uscc_free(values.get("uscc"), org.id)
         for key, value in values.items():
             setattr(org, key, value)
         item.subject_name, item.subject_code = org.name, org.uscc
-        move_by_submitter(item.id, account_id, Decision.resubmit)
+
+    move_by_submitter(kind, request_id, actor, Decision.resubmit, update=correct)

@@ -165,9 +165,13 @@ def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, 
     browser.get(server + "/review/person_change/list/")
     browser.find_element(By.CSS_SELECTOR, "a[href*='/review/person_change/show/']").click()
     browser.find_element(By.ID, "tab-changes").click()
-    table = browser.find_element(By.ID, "change-table").text
+    table = browser.find_element(By.ID, "changes-table").text
     assert "职称级别" in table and "副高级" in table
     browser.find_element(By.ID, "approve-one").click()
+    # the decision asks first, in the same styled dialog the batch actions use
+    _wait(browser).until(lambda d: d.find_element(By.ID, "modal-confirm").is_displayed())
+    assert "通过" in browser.find_element(By.CSS_SELECTOR, "#modal-confirm .modal-text").text
+    browser.find_element(By.ID, "modal-confirm-ok").click()
     _wait(browser).until(lambda d: "已处理 1 条" in d.page_source)
     assert "/review/person_change/list/" in browser.current_url      # back to the list it came from
     browser.save_screenshot(str(server_screenshot_path("approved")))

@@ -11,10 +11,12 @@ from tests.conftest import EDU_ID, HEALTH_ID, PROVINCE_ID
 
 
 def _account(id_number):
+    """The demo admin as the decision function receives it: an Actor."""
+    from app.actor import Actor
     from app.extensions import db
     from app.models import Account
 
-    return db.session.query(Account).filter(Account.username == id_number).one()
+    return Actor.of(db.session.query(Account).filter(Account.username == id_number).one(), "127.0.0.1")
 
 
 def _pending(kind, org_name=None):
@@ -117,7 +119,7 @@ def test_a_department_cannot_decide_its_own_request(ctx):
     from app.workflow.service import NotInScope, decide
 
     actor = _account(EDU_ID)
-    item = request_organisation_change(actor.organisation_id, actor.id, {"contact_person": "新联系人"})
+    item = request_organisation_change(actor, actor.organisation.id, {"contact_person": "新联系人"})
     with pytest.raises(NotInScope):
         decide(ReviewKind.organisation_change, [item.id], actor, Decision.approve)
     outcome = decide(ReviewKind.organisation_change, [item.id], _account(PROVINCE_ID), Decision.approve)
@@ -128,18 +130,18 @@ def test_a_department_cannot_decide_its_own_request(ctx):
 def test_a_failing_effect_rolls_back_the_whole_batch(ctx, monkeypatch):
     from app.extensions import db
     from app.models import AuditLog
-    from app.workflow import policies
+    from app.workflow.kinds import kind_for
     from app.workflow.service import decide
 
     items = _pending(ReviewKind.person_registration)
     ids = [i.id for i in items]
     audit_before = db.session.scalar(select(func.count()).select_from(AuditLog))
-    policy = policies.POLICIES[ReviewKind.person_registration]
+    kind = kind_for(ReviewKind.person_registration)
 
-    def boom(request_ids):
+    def boom(ids, actor, now):
         raise RuntimeError("effect failed")
 
-    monkeypatch.setitem(policy.effects, Decision.approve, boom)
+    monkeypatch.setitem(kind.effects, Decision.approve, boom)
     with pytest.raises(RuntimeError):
         decide(ReviewKind.person_registration, ids, _account(PROVINCE_ID), Decision.approve)
     db.session.expire_all()
@@ -163,14 +165,20 @@ def test_a_second_pending_request_gets_a_clear_message(ctx):
     from app.services.registrations import request_person_change
     from app.services.transaction import ServiceError
 
+    from app.actor import Actor
+    from app.extensions import db
+    from app.models import Person
+
     existing = _pending(ReviewKind.person_change)[0]
+    person = db.session.get(Person, existing.subject_id)
     with pytest.raises(ServiceError, match="已有一条同类申请"):
-        request_person_change(existing.subject_id, None, {"title_name": "主任医师"})
+        request_person_change(Actor.of(person.account), person.id, {"title_name": "主任医师（新）"})
 
 
 def test_batch_decision_runs_a_constant_number_of_statements(ctx):
     """Set-based: deciding 2 or 8 registrations costs the same number of statements."""
     from app.extensions import db
+    from app.actor import Actor
     from app.services.registrations import register_person
     from app.validators import make_id_number
     import datetime
@@ -179,7 +187,7 @@ def test_batch_decision_runs_a_constant_number_of_statements(ctx):
 
     wuda = db.session.scalar(select(Organisation.id).where(Organisation.name == "武汉大学"))
     for seq in range(10):
-        register_person(id_number=make_id_number("420111", datetime.date(1990, 1, 2), 300 + seq),
+        register_person(Actor(None, "127.0.0.1"), id_number=make_id_number("420111", datetime.date(1990, 1, 2), 300 + seq),
                         name=f"批量{seq}", phone="13800000000", password="Batch2026x", employer_id=wuda)
     ids = [i.id for i in _pending(ReviewKind.person_registration, "武汉大学")]
     counts = []

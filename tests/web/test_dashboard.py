@@ -36,7 +36,7 @@ def test_dashboard_counts_match_the_subtree(app, client_for):
 def test_dashboard_has_a_todo_panel_fed_by_a_registry(app, client_for):
     from app.services.dashboard import TASK_REGISTRY, TodoKind, register_todo
 
-    register_todo(TodoKind("test_kind", "测试待办", lambda scope: 7, "PersonView.list"))
+    register_todo(TodoKind("test_kind", "测试待办", lambda scope, actor_id: 7, "PersonView.list"))
     try:
         page = client_for(HEALTH_ID).get("/").get_data(as_text=True)
         assert "测试待办" in page and '<span class="badge">7</span>' in page

@@ -95,7 +95,7 @@ def test_detail_page_shows_change_details_and_history(app, client_for):
     request_id = _pending_ids(app, "person_change")[0]
     page = client_for(HEALTH_ID).get(f"/review/person_change/show/{request_id}").get_data(as_text=True)
     assert "变更明细" in page and "审核记录" in page
-    table = page.split('id="change-table"')[1].split("</table>")[0]
+    table = page.split('id="changes-table"')[1].split("</table>")[0]
     assert "职称级别" in table and "副高级" in table and "副主任医师" in table
     history = page.split('id="history-table"')[1].split("</table>")[0]
     assert "提交" in history
@@ -140,7 +140,7 @@ def test_rest_decisions_report_counts_and_respect_scope(app, fresh_world):
     assert again.json == {"done": 0, "skipped": len(ids), "message": again.json["message"]}
     no_reason = client.post("/api/v1/review/person_change/reject", json={"ids": _pending_ids(app, "person_change")},
                             headers=headers)
-    assert no_reason.status_code == 400
+    assert no_reason.status_code == 422 and "原因" in no_reason.json["message"]
     edu = {"Authorization": f"Bearer {api_token(client, EDU_ID)}"}
     foreign = _pending_ids(app, "person_registration", "湖北省人民医院")
     assert client.post("/api/v1/review/person_registration/approve", json={"ids": foreign},
@@ -166,7 +166,9 @@ def test_unit_approval_lets_its_admin_log_in(app, fresh_world, client_for):
 def test_dashboard_todo_counts_link_to_the_lists(app, client_for):
     page = client_for(HEALTH_ID).get("/").get_data(as_text=True)
     panel = page.split('id="todo-panel"')[1]
-    count = int(re.search(r'/review/person_registration/list/">[^<]+</a>\s*<span class="badge">(\d+)<', panel).group(1))
+    # the link opens the pending requests only
+    count = int(re.search(r'/review/person_registration/list/\?_flt_0_status=pending">[^<]+</a>\s*'
+                          r'<span class="badge">(\d+)<', panel).group(1))
     assert count == len(_pending_ids(app, "person_registration", "湖北省人民医院")) + len(
         _pending_ids(app, "person_registration", "武汉市第一医院")) + len(
         _pending_ids(app, "person_registration", "湖北省中医院"))

@@ -1,0 +1,84 @@
+"""Placement: where organisations and persons sit in the tree, and every move that changes it.
+
+A person's ``org_path`` is a copy of the employer's materialised path, so that a subtree of personnel is
+one index range. Every move goes through here so that copy stays right: a subtree re-parented (更换上级部门),
+persons moved to another employer (人员调转, registration to another unit), an employer edited on a form
+(the mapper event in ``app/models.py`` covers single ORM edits).
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy import func, literal, select, update
+
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.models import AuditLog, Organisation, OrganisationType, Person
+
+
+def move_subtree(org_id: int, new_parent_id: int) -> None:
+    """Re-parent an organisation: one UPDATE each rewrites the paths of its subtree, its persons and audit rows."""
+    org = db.session.get(Organisation, org_id)
+    parent = db.session.get(Organisation, new_parent_id)
+    if org is None or parent is None:
+        raise NotFound()
+    if parent.path.startswith(org.path):
+        raise InvalidInput(_("A department cannot be moved under itself or its own subordinates"))
+    old_prefix, new_prefix = org.path, f"{parent.path}{org.id}/"
+    delta = parent.depth + 1 - org.depth
+    db.session.execute(
+        update(Organisation)
+        .where(Organisation.path.like(old_prefix + "%"))
+        .values(
+            path=literal(new_prefix) + func.substr(Organisation.path, len(old_prefix) + 1),
+            depth=Organisation.depth + delta,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Organisation).where(Organisation.id == org.id).values(parent_id=parent.id)
+        .execution_options(synchronize_session=False)
+    )
+    _rewrite_prefix(Person.org_path, old_prefix, new_prefix)
+    # the audit trail of the subtree follows it, so the new parent's scope sees its history
+    _rewrite_prefix(AuditLog.org_path, old_prefix, new_prefix)
+    db.session.expire_all()
+
+
+def _rewrite_prefix(column, old_prefix: str, new_prefix: str) -> None:
+    db.session.execute(
+        update(column.class_)
+        .where(column.like(old_prefix + "%"))
+        .values({column.key: literal(new_prefix) + func.substr(column, len(old_prefix) + 1)})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def move_persons(person_ids: Iterable[int], employer_id: int,
+                 internal_department_id: Optional[int] = None) -> int:
+    """Persons change employer (set-based): employer, internal department and org_path in one UPDATE."""
+    ids = list(person_ids)
+    employer = db.session.get(Organisation, employer_id)
+    if employer is None or employer.type != OrganisationType.employer:
+        raise InvalidInput(_("Personnel must be employed by an employer unit"))
+    if not ids:
+        return 0
+    result = db.session.execute(
+        update(Person).where(Person.id.in_(ids))
+        .values(employer_id=employer.id, org_path=employer.path, internal_department_id=internal_department_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire_all()
+    return result.rowcount
+
+
+def misplaced_persons(limit: int = 20) -> list[tuple[int, str, str]]:
+    """(person id, org_path, employer path) of persons whose copy of the path is wrong: the invariant check."""
+    rows = db.session.execute(
+        select(Person.id, Person.org_path, Organisation.path)
+        .join(Organisation, Organisation.id == Person.employer_id)
+        .where(Person.org_path != Organisation.path)
+        .order_by(Person.id).limit(limit)
+    ).all()
+    return [tuple(r) for r in rows]
