@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
-from flask_appbuilder.api import BaseApi, expose as api_expose, protect, safe
+from flask_appbuilder.api import BaseApi, expose as api_expose, protect
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from app.actor import current_actor
 from app.admin.base import ScopedModelView
-from app.errors import AppError, NotFound, form_error
+from app.api.base import safe
+from app.errors import form_error
 from app.extensions import db
 from app.interface import EagerInterface
 from app.models import AuditLog, ReviewStatus
@@ -167,9 +168,6 @@ class ReviewApi(BaseApi):
     #: filled at registration with the declared kinds (the path parameter's enum)
     openapi_spec_methods: dict = {}
 
-    def _kind(self, key) -> Kind:
-        return resolve_kind(key)
-
     @api_expose("/<kind>/pending", methods=["GET"])
     @protect()
     @safe
@@ -200,10 +198,7 @@ class ReviewApi(BaseApi):
             404:
               $ref: '#/components/responses/404'
         """
-        try:
-            spec = self._kind(kind)
-        except NotFound:
-            return self.response_404()
+        spec = resolve_kind(kind)
         actor = current_actor()
         model = spec.model
         base = select(model).where(spec.decidable(actor.scope, actor.id))
@@ -216,12 +211,7 @@ class ReviewApi(BaseApi):
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
             return self.response_400(message=_("The request body must be a JSON object"))
-        try:
-            outcome = decide(kind, payload.get("ids"), current_actor(), decision, payload.get("reason"))
-        except NotFound:
-            return self.response_404()
-        except AppError as exc:
-            return self.response(exc.status_code, message=exc.message)
+        outcome = decide(kind, payload.get("ids"), current_actor(), decision, payload.get("reason"))
         return self.response(200, done=outcome.done, skipped=outcome.skipped, message=outcome.message())
 
     @api_expose("/<kind>/approve", methods=["POST"])

@@ -12,6 +12,28 @@ from app.services import audit
 from app.services.transaction import transaction
 
 
+def safe(f):
+    """FAB's ``@safe`` turns every exception into a 500: ours lets the error model answer refusals
+    (404/403/422/409/503 with a Chinese message) and keeps 500 for real faults."""
+    import functools
+    import logging
+
+    from werkzeug.exceptions import HTTPException
+
+    @functools.wraps(f)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return f(self, *args, **kwargs)
+        except (AppError, HTTPException):
+            raise
+        except Exception:  # noqa: BLE001 - logged, answered as FAB does
+            logging.getLogger("app.api").exception("API error on %s", f.__name__)
+            db.session.rollback()
+            return self.response_500()
+
+    return wrapper
+
+
 class ScopedModelRestApi(ModelRestApi):
     """ModelRestApi whose every endpoint respects the caller's data scope."""
 
