@@ -32,6 +32,13 @@ AREA_MENUS = {
     # the review kinds' areas and menu entries come from their declarations (app/workflow/kinds.py)
     "Review": [],
     "SelfService": ["My information", "My record"],
+    # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
+    "TrainingPlanSubmission": ["Training plans", "Annual training plans", "Annual work summaries"],
+    "ProgrammeSubmission": ["Training plans", "Programme declarations"],
+    "Transfer": ["Transfers", "Transfer out", "Transfer records"],
+    "WorkMaterial": ["Work materials", "Annual work material submission"],
+    #: approved training programmes over REST (learning platforms)
+    "TrainingProgramme": [],
 }
 
 PROVINCE = "省级管理员"
@@ -50,24 +57,28 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write")],
+                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Transfer", "write"),
+                  ("TrainingProgramme", "read")],
         "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("Review", "write")],
+                  ("Review", "write"), ("Transfer", "write"), ("WorkMaterial", "write"),
+                  ("TrainingProgramme", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
-                  ("CustomRole", "write"), ("AuditLog", "read")],
+                  ("CustomRole", "write"), ("AuditLog", "read"), ("Transfer", "write"),
+                  ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("AuditLog", "read")],
+                  ("AuditLog", "read"), ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
+                  ("TrainingProgramme", "read")],
     },
     PERSONNEL: {"areas": [("SelfService", "write")]},
 }
@@ -159,6 +170,11 @@ def _labels():
         "AuditLog": _l("Audit log"), "RegistrationReview": _l("Registration review"),
         "ChangeReview": _l("Change review"), "Review": _l("Review API"),
         "SelfService": _l("My information"),
+        "TrainingPlanReview": _l("Training plan management"), "TransferReview": _l("Incoming transfer review"),
+        "WorkMaterialReview": _l("Work material review"),
+        "TrainingPlanSubmission": _l("Annual training plans and summaries"),
+        "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
+        "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
     }
     return permissions, areas
 

@@ -44,3 +44,10 @@ def register_views(appbuilder) -> None:
     # --- personnel self-service ---
     from app.admin.self_service import SelfServiceView
     appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card", category="My information", category_label=_l("My information"), category_icon="fa-user")
+    # --- 培训计划管理, 人员调转, 年度工作材料报送 (issue 11); their review lists come from app/admin/reviews.py ---
+    from app.admin import materials, training, transfers
+    from app.api.training import TrainingProgrammeApi
+
+    for module in (training, transfers, materials):
+        module.register(appbuilder)
+    appbuilder.add_api(TrainingProgrammeApi)

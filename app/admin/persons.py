@@ -1,13 +1,16 @@
 """专技人员 records of the employer units in scope."""
 from __future__ import annotations
 
+from flask_appbuilder import expose
+from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
 
 from app.admin.base import ScopedModelView
-from app.interface import EagerInterface
+from app.interface import EagerInterface, parse_id
 from app.models import Person
 from app.roles import READ_WRITE
+from app.scope import current_scope
 from app.services import persons as person_service
 from app.validators import IdNumber, Mobile
 
@@ -32,6 +35,7 @@ PERSON_LABELS = {
 
 class PersonView(ScopedModelView):
     route_base = "/persons"
+    show_template = "persons/show.html"
     class_permission_name = "Person"
     method_permission_name = READ_WRITE
     datamodel = EagerInterface(Person)
@@ -59,6 +63,17 @@ class PersonView(ScopedModelView):
         "phone": [validators.Optional(), Mobile()],
         "employer": [validators.DataRequired()],
     }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The person's record and, below it, the transfers (调转记录) the viewer's scope covers."""
+        from app.services.transfers import person_transfers
+
+        widgets = self._show(pk)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views,
+                                    transfers=person_transfers(parse_id(pk), current_scope()))
 
     def pre_add(self, item):
         person_service.prepare_new_person(item)
