@@ -58,7 +58,7 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Transfer", "write"),
-                  ("TrainingProgramme", "read")],
+                  ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
         "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
