@@ -29,9 +29,16 @@ def _select2(browser, select_id, term, choose):
 
     browser.find_element(By.CSS_SELECTOR, f"#{select_id} + .select2 .select2-selection").click()
     browser.find_element(By.CSS_SELECTOR, ".select2-container--open .select2-search__field").send_keys(term)
-    option = _wait(browser).until(lambda d: next(
-        (o for o in d.find_elements(By.CSS_SELECTOR, ".select2-results__option") if choose in o.text), False))
-    option.click()
+
+    def pick(driver):
+        """Results re-render while the search settles: find and click in one go (a stale one is retried)."""
+        for option in driver.find_elements(By.CSS_SELECTOR, ".select2-results__option"):
+            if choose in option.text:
+                option.click()
+                return True
+        return False
+
+    _wait(browser).until(pick)
 
 
 def test_transfer_out_confirm_and_record_in_the_browser(app, browser, server, fresh_world):
@@ -59,10 +66,15 @@ def test_transfer_out_confirm_and_record_in_the_browser(app, browser, server, fr
     # 人员调入审核 by 湖北省教育厅 (above 湖北大学): detail, internal department, 确认调转
     _login(browser, server, EDU_ID, "Demo@2026", "主管部门")
     browser.get(server + "/review/transfer/list/")
-    link = _wait(browser).until(lambda d: next(
-        (row.find_element(By.CSS_SELECTOR, "a[href*='/review/transfer/show/']")
-         for row in d.find_elements(By.CSS_SELECTOR, "table tr") if id_number in row.text), False))
-    link.click()
+
+    def open_detail(driver):
+        for row in driver.find_elements(By.CSS_SELECTOR, "table tr"):
+            if id_number in row.text:
+                row.find_element(By.CSS_SELECTOR, "a[href*='/review/transfer/show/']").click()
+                return True
+        return False
+
+    _wait(browser).until(open_detail)
     _wait(browser).until(lambda d: d.find_elements(By.ID, "department_id"))
     assert id_number in browser.page_source
     Select(browser.find_element(By.ID, "department_id")).select_by_visible_text("商学院")
