@@ -5,15 +5,17 @@
 """
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, request, url_for
+from flask import Response, flash, jsonify, redirect, request, stream_with_context, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
+from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, TextAreaField
+from sqlalchemy.orm import joinedload
 from wtforms.validators import DataRequired, Length
 
 from app.actor import current_actor
@@ -26,6 +28,7 @@ from app.interface import EagerInterface
 from app.models import Organisation, OrganisationType, Transfer
 from app.roles import READ_WRITE
 from app.scope import current_scope, subtree_org_ids
+from app.services import exports
 from app.services import transfers as service
 from app.workflow.declarations.transfers import CATEGORY, CATEGORY_LABEL, LABELS, SHOW_COLUMNS
 from app.workflow.kinds import kind_for
@@ -173,13 +176,28 @@ class TransferOutView(TransferViewMixin, ScopedModelView):
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
 
+#: columns of the 调转记录 export: (label, value of a transfer)
+EXPORT_COLUMNS = [
+    (_l("Direction"), lambda t: direction_text(t.route_paths)), (_l("Full name"), lambda t: t.person_name),
+    (_l("ID number"), lambda t: t.id_number), (_l("Transferred out of"), lambda t: t.from_organisation.name),
+    (_l("Transferred to"), lambda t: t.to_organisation.name),
+    (_l("Internal department"), lambda t: t.to_department.name if t.to_department else ""),
+    (_l("Effective date"), lambda t: t.effective_date), (_l("Transfer reason"), lambda t: t.reason),
+    (_l("Review status"), lambda t: t.status_text),
+    (_l("Submitted by"), lambda t: t.submitted_by.get_full_name() if t.submitted_by else ""),
+    (_l("Submitted on"), lambda t: t.submitted_on),
+    (_l("Decided by"), lambda t: t.reviewed_by.get_full_name() if t.reviewed_by else ""),
+    (_l("Decided on"), lambda t: t.reviewed_on), (_l("Reject reason"), lambda t: t.reject_reason or ""),
+]
+
+
 class TransferRecordView(TransferViewMixin, ScopedModelView):
     """调转记录: transfers into and out of the viewer's subtree, whatever their state."""
 
     route_base = "/transfers/records"
     class_permission_name = "Transfer"
     method_permission_name = READ_WRITE
-    include_route_methods = {"list", "show"}
+    include_route_methods = {"list", "show", "export"}
     datamodel = EagerInterface(Transfer)
     list_title = _l("Transfer records")
     show_title = _l("Transfer details")
@@ -192,6 +210,26 @@ class TransferRecordView(TransferViewMixin, ScopedModelView):
     base_order = ("submitted_on", "desc")
     base_filters = [["id", DirectionFilter, None]]
     formatters_columns = {"route_paths": direction_text}
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """The records as the list shows them (scope, direction, search filters) in an Excel file."""
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        filters = self._base_filters.get_joined_filters(self._filters)
+        query = self.datamodel.apply_all(db.session.query(Transfer), filters, "submitted_on", "desc")
+        query = query.options(*(joinedload(getattr(Transfer, name)) for name in (
+            "from_organisation", "to_organisation", "to_department", "submitted_by", "reviewed_by")))
+        rows = ([value(t) for _, value in EXPORT_COLUMNS]
+                for t in query.limit(exports.MAX_EXPORT_ROWS + 1).yield_per(exports.CHUNK))
+        fileobj = exports.xlsx_file(
+            [str(label) for label, _ in EXPORT_COLUMNS], rows, sheet_title=str(_l("Transfer records")),
+            truncated_note=_("Only the first %(n)d rows were exported; narrow the filters", n=exports.MAX_EXPORT_ROWS),
+            column_widths=[10, 10, 20, 28, 28, 14, 12, 30, 10, 10, 20, 10, 20, 30])
+        response = Response(stream_with_context(exports.stream_file(fileobj)), mimetype=exports.XLSX_MIMETYPE)
+        response.headers["Content-Disposition"] = f'attachment; filename="{exports.export_filename("transfers")}"'
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 class TransferConfirmView(ScopedModelView):

@@ -192,3 +192,9 @@ def person_transfers(person_id: int, scope: Scope) -> list[Transfer]:
     query = select(Transfer).where(Transfer.person_id == person_id).order_by(Transfer.submitted_on.desc(),
                                                                              Transfer.id.desc())
     return list(db.session.scalars(apply_scope(query, Transfer, scope)))
+
+
+def own_transfers(person_id: int) -> list[Transfer]:
+    """The signed-in person's own transfers (个人中心), newest first."""
+    return list(db.session.scalars(select(Transfer).where(Transfer.person_id == person_id)
+                                   .order_by(Transfer.submitted_on.desc(), Transfer.id.desc())))

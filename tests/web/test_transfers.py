@@ -399,3 +399,47 @@ def test_transfer_pages_are_chinese(client_for):
                      (EDU_ID, "/review/transfer/list/"), (HOSPITAL_ID, "/transfers/records/list/?direction=in")):
         page = client_for(who).get(url).get_data(as_text=True)
         assert english_words(page) == set(), url
+
+
+def _sheet(response):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_transfer_records_export_follows_scope_direction_and_filters(app, client_for):
+    pk = _demo_pending(app)
+    from app.extensions import db
+    from app.models import Transfer
+
+    with app.app_context():
+        id_number = db.session.get(Transfer, pk).id_number
+    rows = _sheet(client_for(EDU_ID).get("/transfers/records/export/?direction=in"))
+    assert rows[0][:3] == ["调转方向", "姓名", "身份证号"]
+    assert any(row[2] == id_number and row[0] == "调入" and row[8] == "待审核" for row in rows[1:])
+    assert all(row[0] == "调入" for row in rows[1:])
+    rows = _sheet(client_for(HEALTH_ID).get("/transfers/records/export/?direction=out&_flt_0_status=pending"))
+    assert any(row[2] == id_number and row[0] == "调出" for row in rows[1:])
+    assert all(row[8] == "待审核" for row in rows[1:])
+    rows = _sheet(client_for(WH_HEALTH_ID).get("/transfers/records/export/"))
+    assert all(row[2] != id_number for row in rows[1:])
+    assert client_for(BASE_ID).get("/transfers/records/export/").status_code == 403
+
+
+def test_the_person_sees_the_own_transfers_in_the_personal_centre(app, fresh_world, client_for):
+    from app.extensions import db
+    from app.models import Account, Person
+    from tests.conftest import login
+
+    person_id = _hospital_person(app, 0, with_login=True)
+    _file(client_for(HOSPITAL_ID), person_id, _org(app, "武汉大学"))
+    with app.app_context():
+        username = db.session.get(Account, db.session.get(Person, person_id).account_id).username
+    client = app.test_client()
+    assert login(client, username, "Demo@2026", "personnel").status_code == 302
+    page = client.get("/me/").get_data(as_text=True)
+    assert 'id="my-transfers"' in page and "武汉大学" in page and "待审核" in page
