@@ -12,7 +12,7 @@ import datetime
 from typing import Any, Callable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 
 from app.actor import Actor
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -170,17 +170,16 @@ def apply_transfers(ids: list[int]) -> None:
     from app.services.placement import relocate_persons
 
     chosen = Transfer.id.in_(list(ids))
-    left = db.session.scalar(
-        select(func.count()).select_from(Transfer).join(Person, Person.id == Transfer.person_id)
-        .where(chosen, or_(Person.employer_id != Transfer.from_org_id, Person.status != PersonStatus.active))
-    )
+    left, closed = db.session.execute(
+        select(func.count(case((or_(Person.employer_id != Transfer.from_org_id,
+                                    Person.status != PersonStatus.active), 1))),
+               func.count(case((Organisation.status != OrganisationStatus.approved, 1))))
+        .select_from(Transfer).join(Person, Person.id == Transfer.person_id)
+        .join(Organisation, Organisation.id == Transfer.to_org_id).where(chosen)
+    ).one()
     if left:
         raise Conflict(_("Some of these persons no longer work for the unit they were transferred out of; "
                          "nothing was changed. Reject those transfers instead"))
-    closed = db.session.scalar(
-        select(func.count()).select_from(Transfer).join(Organisation, Organisation.id == Transfer.to_org_id)
-        .where(chosen, Organisation.status != OrganisationStatus.approved)
-    )
     if closed:
         raise Conflict(_("A receiving unit is no longer approved; nothing was changed"))
     relocate_persons(select(Transfer.person_id.label("person_id"), Transfer.to_org_id.label("employer_id"),
