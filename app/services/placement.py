@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, literal, or_, select, update
+from sqlalchemy import Integer, Select, cast, func, literal, or_, select, update
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -92,7 +92,8 @@ def relocate_persons(moves: Select) -> int:
         update(Person)
         .where(Person.id == source.c.person_id, Organisation.id == source.c.employer_id)
         .values(employer_id=source.c.employer_id, org_path=Organisation.path,
-                internal_department_id=source.c.internal_department_id)
+                # typed, so that a NULL of a literal source is not taken for text (PostgreSQL)
+                internal_department_id=cast(source.c.internal_department_id, Integer))
         .execution_options(synchronize_session=False)
     )
     _logins_follow(select(source.c.person_id))

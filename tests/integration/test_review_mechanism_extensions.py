@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import Integer, cast, event, select
 
 from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID
 
@@ -118,7 +118,7 @@ def test_relocate_persons_moves_many_to_many_in_one_update_and_logins_follow(ctx
     assert with_login.account is not None and with_login.account.user_type == UserType.personnel
     targets = [whu.id, hubu.id, whu.id, hubu.id]
     moves = union_all(*(select(literal(p).label("person_id"), literal(t).label("employer_id"),
-                               literal(None).label("internal_department_id")) for p, t in zip(movers, targets)))
+                               cast(None, Integer).label("internal_department_id")) for p, t in zip(movers, targets)))
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
@@ -144,7 +144,7 @@ def test_relocate_persons_refuses_a_target_that_is_not_an_employer_unit(ctx):
 
     person = db.session.scalars(select(Person)).first()
     moves = select(literal(person.id).label("person_id"), literal(_org("湖北省教育厅").id).label("employer_id"),
-                   literal(None).label("internal_department_id"))
+                   cast(None, Integer).label("internal_department_id"))
     with pytest.raises(InvalidInput):
         relocate_persons(moves)
     db.session.rollback()
