@@ -153,7 +153,26 @@ def build_demo_world() -> None:
             fill_from_id_number(person)
             db.session.add(person)
     db.session.flush()
+    _personnel_logins(roles)
     _pending_requests(rng, orgs, roles, series, levels)
+
+
+#: approved persons of each employer who have their own login (so 新增管理员 (a) has people to offer)
+PERSONNEL_LOGINS_PER_EMPLOYER = 2
+
+
+def _personnel_logins(roles) -> None:
+    """The first persons of every employer get a personnel login (password Demo@2026)."""
+    persons = db.session.scalars(select(Person).where(Person.status == PersonStatus.active).order_by(Person.id))
+    given: dict[int, int] = {}
+    for person in persons:
+        if given.get(person.employer_id, 0) >= PERSONNEL_LOGINS_PER_EMPLOYER:
+            continue
+        given[person.employer_id] = given.get(person.employer_id, 0) + 1
+        person.account = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
+                                     organisation=person.employer, user_type=UserType.personnel,
+                                     roles=[roles["专技人员"]], phone=person.phone)
+    db.session.flush()
 
 
 #: pending registrations of persons: (employer key, how many)

@@ -6,6 +6,7 @@ import time
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import SelectField
+from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 
 
@@ -60,9 +61,9 @@ class ReferenceSelectField(SelectField):
     def iter_choices(self):
         selected = self._selected_id()
         if self.allow_blank:
-            yield ("", "—", selected == "", {})
+            yield Choice("", "—", selected == "", {})
         for pk, name in reference_choices(self.model):
-            yield (pk, name, pk == selected, {})
+            yield Choice(pk, name, pk == selected, {})
 
     def has_groups(self):
         return False

@@ -201,7 +201,7 @@ def test_department_with_people_cannot_be_deleted(app, client_for):
         pk = dept.id
         people = db.session.query(Person).filter_by(internal_department_id=pk).count()
     assert people > 0
-    client = client_for(HEALTH_ID)
+    client = client_for(HOSPITAL_ID)
     response = client.post(f"/departments/delete/{pk}", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "不能删除" in page or "无法删除" in page

@@ -177,10 +177,11 @@ def test_moving_a_person_out_of_scope_by_form_is_refused(app, client_for):
         assert person.name != "改名"
 
 
-def test_departments_of_other_subtrees_are_invisible(app, client_for):
+def test_manage_internal_departments_lists_only_the_own_organisations(app, client_for):
     page = client_for(WH_HEALTH_ID).get("/departments/list/?psize_InternalDepartmentView=100").get_data(as_text=True)
-    assert "急诊科" in page          # 武汉市第一医院
-    assert "护理部" not in page       # 湖北省人民医院 and 协和医院 only
+    assert "人事科" in page and "办公室" in page   # 武汉市卫生健康委员会's own
+    assert "急诊科" not in page      # 武汉市第一医院's: shown with that unit under 下属机构管理
+    assert "护理部" not in page       # another subtree's
 
 
 def test_account_list_and_reset_password_are_scoped(app, client_for):
