@@ -21,6 +21,11 @@ class StrictQuerySelectMultipleField(QuerySelectMultipleField):
         self.data  # noqa: B018 - resolves the submitted ids and notes any that were not offered
         super().pre_validate(form)
 
+    def iter_choices(self):
+        """FAB yields plain tuples, which WTForms 3.3 deprecates: yield its Choice objects."""
+        for choice in super().iter_choices():
+            yield choice if isinstance(choice, Choice) else Choice(*choice, *([{}] * (4 - len(choice))))
+
 
 # ---------------------------------------------------------------- small reference tables, cached
 #: seconds a reference table's (id, name) list is reused before it is read again

@@ -43,7 +43,8 @@ def grouped_grants(grants: list, kind: Optional[str]) -> list[PickerGroup]:
             placed = [name for name in AREA_MENUS.get(grant.area, [])[1:] if name in where]
             if placed:
                 module, group, label = where[placed[0]]
-                row.label = label
+                if len(placed) == 1:  # one screen: its menu words; several (the review lists): the area's
+                    row.label = label
                 spot[grant.area] = (order[placed[0]], module, group)
             else:
                 spot[grant.area] = (len(order), str(_l("Other")), None)

@@ -539,3 +539,9 @@ def test_role_changes_on_the_account_form_are_audited(app, fresh_world, client_f
         row = db.session.query(AuditLog).filter_by(object_type="ab_user", object_id=pk, action="update").order_by(
             AuditLog.id.desc()).first()
         assert row is not None and f"[{supervisory}]" in row.before and '"roles": []' in row.after
+
+
+def test_the_account_forms_roles_field_reads_role(app, client_for):
+    page = client_for(PROVINCE_ID).get("/users/add").get_data(as_text=True)
+    label = re.search(r'<label for="roles"[^>]*>\s*([^<\s]+)', page).group(1)
+    assert label == "角色"

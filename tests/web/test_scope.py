@@ -142,6 +142,29 @@ def test_add_person_form_lists_no_organisation_but_searches_in_scope(app, client
     assert client.get("/lookup/organisation?q=湖北省人民").json["results"] == []
 
 
+def test_organisation_pickers_match_anywhere_in_the_name(app, client_for):
+    client = client_for(HEALTH_ID)
+    found = [r["text"] for r in client.get("/lookup/organisation?type=employer&q=人民").json["results"]]
+    assert found == ["湖北省人民医院"]                       # not only names starting with 人民
+    hospitals = [r["text"] for r in client.get("/lookup/organisation?type=employer&q=医院").json["results"]]
+    assert {"湖北省人民医院", "武汉市第一医院", "湖北省中医院"} <= set(hospitals)
+    assert "武汉大学" not in hospitals and "湖北大学" not in hospitals   # still the viewer's subtree only
+    departments = [r["text"] for r in client.get("/lookup/department?q=教育").json["results"]]
+    assert "科技教育处" in departments
+
+
+def test_person_pickers_keep_the_indexed_prefix_search(app, client_for):
+    from app.extensions import db
+    from app.models import Person
+
+    with app.app_context():
+        name = db.session.query(Person.name).filter(Person.name.like("___")).order_by(Person.id).first()[0]
+    client = client_for(PROVINCE_ID)
+    assert name in [r["text"].split("（")[0] for r in client.get(f"/lookup/person?q={name}").json["results"]]
+    middle = name[1:]
+    assert all(r["text"].startswith(middle) for r in client.get(f"/lookup/person?q={middle}").json["results"])
+
+
 def test_lookup_returns_at_most_twenty_and_needs_a_login(app, client_for):
     rows = client_for(PROVINCE_ID).get("/lookup/person").json["results"]
     assert len(rows) == 20
