@@ -1,7 +1,7 @@
 """下属机构管理 (manual 5.1.2): employer units and training bases of the subtree and their admins."""
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access

@@ -43,7 +43,7 @@ from app.validators import validate_id_number
 __all__ = [
     "NotAllowed", "NotFound", "ServiceError", "ADMIN_TYPES", "SUBORDINATE_TYPES",
     "is_admin", "admin_condition", "admins_of", "candidates", "require_super_admin",
-    "find_user", "appoint_member", "appoint_existing_user", "register_admin", "role_choices",
+    "find_user", "appoint_member", "appoint_existing_user", "register_admin", "candidate_label", "role_choices",
     "set_roles", "set_super_admin", "remove_admin", "subordinate_admin", "set_active", "reset_admin_password",
     "generate_password", "update_own_organisation", "may_change_parent",
 ]
