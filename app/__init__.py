@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, flash, g, redirect, request, url_for
 
 from config import INSTANCE_DIR, load_config
 
@@ -27,7 +27,7 @@ def create_app(config=None) -> Flask:
     app.config.from_object(load_config(config))
     _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
-    os.makedirs(app.instance_path, exist_ok=True)
+    _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -48,6 +48,15 @@ def create_app(config=None) -> Flask:
     cli.register(app)
     app.before_request(_require_password_change)
     return app
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    """The embedded SQLite file needs its folder; nothing else is created at start-up."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and len(url) > len(prefix):
+        folder = os.path.dirname(url[len(prefix):])
+        if folder:
+            os.makedirs(folder, exist_ok=True)
 
 
 def _compile_catalog(directory: str) -> None:
@@ -81,6 +90,10 @@ def _require_password_change():
         return None
     if request.endpoint and request.endpoint.endswith(".logout"):
         return None
+    from flask_babel import gettext as _
+
+    flash(_("An administrator has reset your password: please choose a new password of your own "
+            "before you continue."), "warning")
     return redirect(url_for("ChangePasswordView.this_form_get"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext as _
 
 
 def prepare_database(seed_demo_data: bool) -> bool:
@@ -30,7 +31,7 @@ def register(app) -> None:
         from app.roles import sync_roles
 
         for name, count in sync_roles(current_app.appbuilder).items():
-            click.echo(f"{name}: {count} permissions")
+            click.echo(_("%(role)s: %(count)d permissions", role=name, count=count))
 
     @app.cli.command("seed-demo")
     @click.option("--reset", is_flag=True, help="Wipe product data and rebuild the demo world.")
@@ -54,6 +55,35 @@ def register(app) -> None:
         """Migrate, seed reference data, sync roles and seed the demo world if empty."""
         prepare_database(demo)
         click.echo("database ready")
+
+    @app.cli.command("create-province")
+    @click.option("--name", required=True, help="Name of the province organisation, e.g. 湖北省人力资源和社会保障厅.")
+    @click.option("--id-number", required=True, help="Resident ID number of its first administrator (the login).")
+    @click.option("--admin-name", required=True, help="Full name of that administrator.")
+    @click.option("--uscc", default=None, help="Unified social credit code of the organisation (optional).")
+    @click.option("--region", default=None, help="Region, e.g. 湖北省 (optional).")
+    @click.option("--phone", default=None, help="Administrator's mobile phone (optional).")
+    @with_appcontext
+    def create_province_command(name, id_number, admin_name, uscc, region, phone):
+        """First install: create the province organisation and its first administrator.
+
+        The password is read from PROVINCE_ADMIN_PASSWORD, or asked for (twice, not shown).
+        Refused, changing nothing, when a province exists already.
+        """
+        import os
+
+        from app.errors import AppError
+        from app.services.bootstrap import create_province
+
+        password = os.environ.get("PROVINCE_ADMIN_PASSWORD") or click.prompt(
+            _("Administrator password"), hide_input=True, confirmation_prompt=_("Repeat the password"))
+        try:
+            admin = create_province(name=name, id_number=id_number, admin_name=admin_name, password=password,
+                                    uscc=uscc, region=region, phone=phone)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(_("Created %(org)s and its super admin %(id_number)s; sign in with the user type "
+                     "\"Supervisory department\"", org=admin.organisation.name, id_number=admin.username))
 
     from app.scale.cli import register as register_scale_commands
     register_scale_commands(app)

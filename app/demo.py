@@ -153,8 +153,27 @@ def build_demo_world() -> None:
             fill_from_id_number(person)
             db.session.add(person)
     db.session.flush()
+    _personnel_logins(roles)
     _pending_requests(rng, orgs, roles, series, levels)
     _plans_transfers_materials(orgs, roles)
+
+
+#: approved persons of each employer who have their own login (so 新增管理员 (a) has people to offer)
+PERSONNEL_LOGINS_PER_EMPLOYER = 2
+
+
+def _personnel_logins(roles) -> None:
+    """The first persons of every employer get a personnel login (password Demo@2026)."""
+    persons = db.session.scalars(select(Person).where(Person.status == PersonStatus.active).order_by(Person.id))
+    given: dict[int, int] = {}
+    for person in persons:
+        if given.get(person.employer_id, 0) >= PERSONNEL_LOGINS_PER_EMPLOYER:
+            continue
+        given[person.employer_id] = given.get(person.employer_id, 0) + 1
+        person.account = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
+                                     organisation=person.employer, user_type=UserType.personnel,
+                                     roles=[roles["专技人员"]], phone=person.phone)
+    db.session.flush()
 
 
 #: pending registrations of persons: (employer key, how many)
@@ -210,11 +229,13 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
     for person in db.session.scalars(select(Person).where(Person.employer_id == hospital.id,
                                                           Person.status == PersonStatus.active)
                                      .order_by(Person.id).limit(3)):
-        login = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
-                            organisation=hospital, user_type=UserType.personnel, roles=[roles["专技人员"]])
-        db.session.add(login)
-        db.session.flush()
-        person.account_id = login.id
+        login = person.account
+        if login is None:
+            login = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
+                                organisation=hospital, user_type=UserType.personnel, roles=[roles["专技人员"]])
+            db.session.add(login)
+            db.session.flush()
+            person.account_id = login.id
         before = {"title_level_id": person.title_level_id, "title_name": person.title_name}
         after = {"title_level_id": levels[1].id, "title_name": "副主任医师"}
         submit_request(ReviewKind.person_change, Actor(login), subject_id=person.id, org_id=hospital.id,

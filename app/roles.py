@@ -16,20 +16,21 @@ READ_WRITE = {
     "userinfo": "self", "resetmypassword": "self",
 }
 
-#: area (the class_permission_name views share) -> menu entries it opens
+#: area (the class_permission_name views share) -> menu entries it opens (categories first);
+#: where each entry appears for each kind of user is app/navigation.py
 AREA_MENUS = {
-    "Organisation": ["Account management", "Organisations"],
-    "InternalDepartment": ["Account management", "Internal departments"],
+    "Organisation": ["Subordinate organisations", "Organisations"],
+    "InternalDepartment": ["Own organisation", "Internal departments"],
     "Account": ["Account management", "Accounts"],
-    "Person": ["Personnel", "Persons"],
+    "Person": ["Subordinate organisations", "Persons"],
     "Role": ["System", "Roles"],
     "ApiDocs": ["System", "API docs"],
-    "OwnOrganisation": ["Account management", "Basic information"],
-    "OrgAdmin": ["Account management", "Administrators"],
-    "CustomRole": ["Account management", "Custom roles"],
-    "Subordinate": ["Account management", "Subordinate organisations"],
+    "OwnOrganisation": ["Own organisation", "Basic information"],
+    "OrgAdmin": ["Own organisation", "Administrators"],
+    "CustomRole": ["Own organisation", "Custom roles"],
+    "Subordinate": ["Subordinate organisations", "Units and bases"],
     "AuditLog": ["System", "Audit log"],
-    # the review kinds' areas and menu entries come from their declarations (app/workflow/kinds.py)
+    # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
     "SelfService": ["My information", "My record"],
     # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
@@ -40,6 +41,12 @@ AREA_MENUS = {
     #: approved training programmes over REST (learning platforms)
     "TrainingProgramme": [],
 }
+
+#: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
+AREA_EXTRA = {"ApiDocs": [("can_get", "OpenApi"), ("can_show", "SwaggerView")]}
+
+#: areas whose write permission means deciding reviews (besides the review kinds' own): 查看 / 审核
+REVIEW_AREAS = {"Review"}
 
 PROVINCE = "省级管理员"
 SUPERVISORY = "主管部门管理员"
@@ -59,7 +66,6 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Transfer", "write"),
                   ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
-        "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
@@ -92,29 +98,49 @@ ROLE_FOR_USER_TYPE = {
 }
 
 
-def review_areas(name: str) -> list[tuple[str, str, list[str]]]:
-    """(area, level, menu names) a template gets from the review kinds that name it as a reviewer."""
+def _review_kinds():
     from app.workflow.kinds import load
 
-    areas: dict[str, list[str]] = {}
-    for kind in load().values():
-        if name in kind.reviewer_templates:
-            areas.setdefault(kind.area, []).extend([kind.menu.category, kind.menu.name])
-    return [(area, "write", menus) for area, menus in areas.items()]
+    return load().values()
+
+
+def area_menus() -> dict[str, list[str]]:
+    """AREA_MENUS with the review kinds' areas: each opens its kinds' categories and list entries."""
+    menus = {area: list(names) for area, names in AREA_MENUS.items()}
+    for kind in _review_kinds():
+        names = menus.setdefault(kind.area, [])
+        if kind.menu.category not in names:
+            names.insert(0, kind.menu.category)
+        names.append(kind.menu.name)
+    return menus
+
+
+def is_review_area(area: str) -> bool:
+    """Whether writing in an area means deciding reviews (its levels read 查看 / 审核)."""
+    return area in REVIEW_AREAS or any(kind.area == area for kind in _review_kinds())
+
+
+def review_areas(name: str) -> list[tuple[str, str]]:
+    """(area, level) a template gets from the review kinds that name it as a reviewer."""
+    return sorted({(kind.area, "write") for kind in _review_kinds() if name in kind.reviewer_templates})
+
+
+def area_pairs(area: str, level: str) -> set[tuple[str, str]]:
+    """(permission, view menu) pairs of one area at one level: "menu" < "read" < "write"."""
+    pairs = {("menu_access", menu) for menu in area_menus().get(area, [])} | set(AREA_EXTRA.get(area, []))
+    if level in ("read", "write"):
+        pairs.add(("can_read", area))
+    if level == "write":
+        pairs.add(("can_write", area))
+    return pairs
 
 
 def template_pairs(name: str) -> set[tuple[str, str]]:
     """(permission, view menu) pairs a template grants."""
     spec = ROLE_TEMPLATES[name]
     pairs = set(SELF_SERVICE) | set(spec.get("extra", []))
-    areas = [(area, level, AREA_MENUS.get(area, [])) for area, level in spec["areas"]]
-    for area, level, menus in areas + review_areas(name):
-        if level in ("read", "write"):
-            pairs.add(("can_read", area))
-        if level == "write":
-            pairs.add(("can_write", area))
-        for menu in menus:
-            pairs.add(("menu_access", menu))
+    for area, level in list(spec["areas"]) + review_areas(name):
+        pairs |= area_pairs(area, level)
     return pairs
 
 
@@ -136,10 +162,9 @@ def sync_roles(appbuilder) -> dict[str, int]:
     by_area: dict[str, set[str]] = {}
     for view in appbuilder.baseviews:
         by_area.setdefault(view.class_permission_name, set()).update(view.base_permissions or [])
-    for area, permissions in by_area.items():
-        sm.add_permissions_view(sorted(permissions), area)
-    appbuilder._add_menu_permissions(update_perms=True)
-    sm.security_cleanup(appbuilder.baseviews, appbuilder.menu)
+    wanted = {(permission, area) for area, permissions in by_area.items() for permission in permissions}
+    wanted |= {("menu_access", name) for name in appbuilder.menu.get_flat_name_list() if name != "-"}
+    _converge_permissions(wanted)
     counts = {}
     with transaction():
         for name in ROLE_TEMPLATES:
@@ -154,38 +179,133 @@ def sync_roles(appbuilder) -> dict[str, int]:
     return counts
 
 
-# ---------------------------------------------------------------- readable permission names
-def _labels():
+def _converge_permissions(wanted: set[tuple[str, str]]) -> None:
+    """Make the permission table hold exactly the pairs views and menus declare.
+
+    FAB's own cleanup also tries to migrate permission names we never had and logs a warning for each
+    ("Refused to delete …") on every run; here a database already in sync is left untouched, quietly.
+    """
+    from flask_appbuilder.security.sqla.models import Permission, ViewMenu, assoc_permissionview_role
+    from sqlalchemy import delete, select
+
+    with transaction():
+        existing = {
+            (pv.permission.name, pv.view_menu.name): pv for pv in db.session.query(PermissionView).all()
+        }
+        permissions = {p.name: p for p in db.session.query(Permission).all()}
+        views = {v.name: v for v in db.session.query(ViewMenu).all()}
+        for permission_name, view_name in sorted(wanted - set(existing)):
+            if permission_name not in permissions:
+                permissions[permission_name] = Permission(name=permission_name)
+                db.session.add(permissions[permission_name])
+            if view_name not in views:
+                views[view_name] = ViewMenu(name=view_name)
+                db.session.add(views[view_name])
+            db.session.add(PermissionView(permission=permissions[permission_name], view_menu=views[view_name]))
+        stale = [pv.id for pair, pv in existing.items() if pair not in wanted]
+        if stale:
+            db.session.execute(delete(assoc_permissionview_role)
+                               .where(assoc_permissionview_role.c.permission_view_id.in_(stale)))
+            db.session.execute(delete(PermissionView).where(PermissionView.id.in_(stale)))
+        db.session.flush()
+        used_views = select(PermissionView.view_menu_id)
+        used_permissions = select(PermissionView.permission_id)
+        db.session.execute(delete(ViewMenu).where(ViewMenu.id.not_in(used_views)))
+        db.session.execute(delete(Permission).where(Permission.id.not_in(used_permissions)))
+        db.session.expire_all()
+
+
+# ---------------------------------------------------------------- permissions in plain words
+def _area_labels() -> dict:
     from flask_babel import lazy_gettext as _l
 
-    permissions = {"can_read": _l("view"), "can_write": _l("maintain"), "menu_access": _l("menu"),
-                   "can_self": _l("own account"), "can_get": _l("view"), "can_show": _l("view")}
-    areas = {
-        "Organisation": _l("Organisations"), "InternalDepartment": _l("Internal departments"),
-        "Account": _l("Accounts"), "Person": _l("Professional personnel"), "Role": _l("Roles"),
-        "ChangePassword": _l("Change password"), "OpenApi": _l("API docs"),
-        "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
-        "OwnOrganisation": _l("Basic information"), "OrgAdmin": _l("Administrators"),
-        "CustomRole": _l("Custom roles"), "Subordinate": _l("Subordinate organisations"),
-        "AuditLog": _l("Audit log"), "RegistrationReview": _l("Registration review"),
-        "ChangeReview": _l("Change review"), "Review": _l("Review API"),
-        "SelfService": _l("My information"),
+    return {
+        "Organisation": _l("Organisation records (all levels)"),
+        "InternalDepartment": _l("Manage internal departments"),
+        "Account": _l("All login accounts"), "Person": _l("Personnel records"), "Role": _l("System roles"),
+        "ApiDocs": _l("API docs"), "OwnOrganisation": _l("Basic information management"),
+        "OrgAdmin": _l("Manage unit administrators"), "CustomRole": _l("Role management"),
+        "Subordinate": _l("Units and bases, their administrators"), "AuditLog": _l("Audit log"),
+        "RegistrationReview": _l("Registration review management"),
+        "ChangeReview": _l("Change review management"), "Review": _l("Review API"),
+        "SelfService": _l("My information"), "ChangePassword": _l("Change password"),
+        "OpenApi": _l("API docs"), "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
         "TrainingPlanReview": _l("Training plan management"), "TransferReview": _l("Incoming transfer review"),
         "WorkMaterialReview": _l("Work material review"),
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),
         "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
     }
-    return permissions, areas
+
+
+def area_label(area: str) -> str:
+    """What an area is called: our label, else the label of the menu entry it opens, else its name."""
+    label = _area_labels().get(area)
+    if label is not None:
+        return str(label)
+    from flask import current_app
+
+    for name in reversed(area_menus().get(area, [])):
+        item = current_app.appbuilder.menu.find(name)
+        if item is not None:
+            return str(item.label)
+    return area
+
+
+def level_label(area: str, level: str) -> str:
+    """查看 for reading; 审核 or 维护 for writing, by what writing means in the area."""
+    from flask_babel import gettext as _
+
+    if level != "write":
+        return _("View")
+    return _("Review") if is_review_area(area) else _("Maintain")
+
+
+def area_of(pair: tuple[str, str]) -> tuple[str, str] | None:
+    """(area, level) a permission pair belongs to; None for the always-granted self service."""
+    permission, view = pair
+    if pair in SELF_SERVICE:
+        return None
+    if permission in ("can_read", "can_write"):
+        return view, "write" if permission == "can_write" else "read"
+    if permission in ("can_get", "can_show", "can_info", "can_list"):
+        return view, "read"
+    for area, extra in AREA_EXTRA.items():
+        if pair in extra:
+            return area, "read"
+    if permission == "menu_access":
+        for area, menus in area_menus().items():
+            if view in menus[1:] or menus[:1] == [view] and len(menus) == 1:
+                return area, "read"
+        return None  # a category: it comes with the entries inside it
+    return view, "write"
+
+
+def describe_pairs(pairs) -> list[str]:
+    """Pairs as a person reads them: one "area：level" per area, its highest level only."""
+    levels: dict[str, str] = {}
+    for pair in pairs:
+        found = area_of(tuple(pair))
+        if found is None:
+            continue
+        area, level = found
+        if levels.get(area) != "write":
+            levels[area] = level
+    return sorted(f"{area_label(a)}：{level_label(a, lv)}" for a, lv in levels.items())
 
 
 def permission_label(pv) -> str:
-    """'机构管理：维护' rather than 'can write on Organisation'; menus by their own labels."""
+    """One permission in plain words: 专技人员档案：查看, 注册审核管理：审核, 菜单：下属机构管理."""
     from flask import current_app
+    from flask_babel import gettext as _
 
-    permissions, areas = _labels()
     perm, view = pv.permission.name, pv.view_menu.name
     if perm == "menu_access":
         item = current_app.appbuilder.menu.find(view)
-        return f"{permissions[perm]}：{item.label if item is not None else areas.get(view, view)}"
-    return f"{areas.get(view, view)}：{permissions.get(perm, perm)}"
+        menu = _("Menu")
+        return f"{menu}：{item.label if item is not None else view}"
+    found = area_of((perm, view))
+    if found is None:
+        own = _("Own account")
+        return f"{area_label(view)}：{own}"
+    return f"{area_label(found[0])}：{level_label(*found)}"

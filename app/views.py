@@ -10,16 +10,14 @@ def register_views(appbuilder) -> None:
     from app.admin.persons import PersonView
     from app.admin.registration import RegistrationView
     from app.api.resources import OrganisationApi, PersonApi
+    from app.navigation import MY_INFORMATION, OWN_ORGANISATION, SUBORDINATES, category
 
-    account_cat = dict(category="Account management", category_label=_l("Account management"),
-                       category_icon="fa-sitemap")
-    appbuilder.add_view(OrganisationView, "Organisations", label=_l("Organisations"),
-                        icon="fa-building", **account_cat)
+    appbuilder.add_view(OrganisationView, "Organisations", label=_l("Organisation records (all levels)"),
+                        icon="fa-building", **category(SUBORDINATES))
     appbuilder.add_view(InternalDepartmentView, "Internal departments",
-                        label=_l("Internal departments"), icon="fa-th-list", **account_cat)
-    appbuilder.add_view(PersonView, "Persons", label=_l("Professional personnel"), icon="fa-users",
-                        category="Personnel", category_label=_l("Personnel"),
-                        category_icon="fa-id-card")
+                        label=_l("Manage internal departments"), icon="fa-th-list", **category(OWN_ORGANISATION))
+    appbuilder.add_view(PersonView, "Persons", label=_l("Personnel records"), icon="fa-users",
+                        **category(SUBORDINATES))
     appbuilder.add_view_no_menu(RegistrationView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_api(OrganisationApi)
@@ -36,14 +34,15 @@ def register_views(appbuilder) -> None:
         module.register(appbuilder)
     from app.admin.custom_roles import CustomRoleView
 
-    appbuilder.add_view(CustomRoleView, "Custom roles", label=_l("Custom roles"), icon="fa-user-tag",
-                        **account_cat)
+    appbuilder.add_view(CustomRoleView, "Custom roles", label=_l("Role management"), icon="fa-user-tag",
+                        **category(OWN_ORGANISATION))
     # --- public registration pages ---
     from app.admin.public_registration import PublicRegistrationView
     appbuilder.add_view_no_menu(PublicRegistrationView)
     # --- personnel self-service ---
     from app.admin.self_service import SelfServiceView
-    appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card", category="My information", category_label=_l("My information"), category_icon="fa-user")
+    appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card",
+                        **category(MY_INFORMATION))
     # --- 培训计划管理, 人员调转, 年度工作材料报送 (issue 11); their review lists come from app/admin/reviews.py ---
     from app.admin import materials, training, transfers
     from app.api.training import TrainingProgrammeApi

@@ -64,12 +64,13 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     from app import create_app
     from app.cli import prepare_database
     from app.extensions import db
 
-    application = create_app(make_config(database_url))
+    # uploads go to a test folder, removed with the session (never into instance/)
+    application = create_app(make_config(database_url, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads"))))
     with application.app_context():
         _reset_schema(db)
         db.session.remove()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from types import SimpleNamespace
 from typing import Any, Optional
 
 from flask import Response, g, has_app_context, request, stream_with_context, url_for
@@ -48,7 +49,7 @@ ACTION_LABELS = {
     "remove_admin": _l("Remove administrator"), "set_super_admin": _l("Set as super admin"),
     "revoke_super_admin": _l("Revoke super admin"), "enable_account": _l("Enable account"),
     "disable_account": _l("Disable account"), "update_basic_info": _l("Update basic information"),
-    "grant_role": _l("Assign role"), "revoke_role": _l("Take back role"),
+    "grant_role": _l("Assign role"), "revoke_role": _l("Take back role"), "set_roles": _l("Set roles"),
 }
 
 OBJECT_LABELS = {
@@ -100,7 +101,7 @@ OBJECT_FIELD_LABELS = {
     "organisation": {"name": _l("Organisation name"), "phone": _l("Contact phone")},
     "review_request": {"name": _l("Organisation name"), "phone": _l("Contact phone")},
     "internal_department": {"name": _l("Department name")},
-    "custom_role": {"name": _l("Internal role name")},
+    "custom_role": {},
     "account": {"phone": _l("Mobile phone")},
     "ab_user": {"phone": _l("Mobile phone")},
     "person": {"phone": _l("Mobile phone"), "name": _l("Full name")},
@@ -125,6 +126,10 @@ def value_label(key: str, value: Any) -> str:
         return str(_l("Yes"))
     if value is False:
         return str(_l("No"))
+    if key in ROLE_FIELDS:
+        return role_text(value)
+    if key == "permissions" and isinstance(value, list):
+        return "、".join(permission_list_text(value))
     if isinstance(value, list):
         return "、".join(value_label(key, v) for v in value)
     if isinstance(value, dict):
@@ -139,10 +144,36 @@ def value_label(key: str, value: Any) -> str:
     return str(value)
 
 
-def permission_text(pair: str) -> str:
-    """'can_read Organisation' as the role screens show it: '机构管理：查看'."""
-    from types import SimpleNamespace
+#: fields holding roles: ids (account forms), names (older rows) or the names people gave them
+ROLE_FIELDS = {"roles", "role"}
 
+
+def role_text(value: Any) -> str:
+    """Roles as people named them: never the internal name (org12:审核员) or a bare id."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.services.custom_roles import display_name
+
+    if isinstance(value, list):
+        return "、".join(role_text(v) for v in value) or "—"
+    if isinstance(value, int) and not isinstance(value, bool):
+        cache = g.setdefault("_audit_role_names", {}) if has_app_context() else {}
+        if value not in cache:
+            role = db.session.get(Role, value)
+            cache[value] = display_name(role) if role is not None else str(value)
+        return cache[value]
+    return display_name(SimpleNamespace(name=str(value), label=None)) if value not in (None, "") else "—"
+
+
+def permission_list_text(pairs: list) -> list[str]:
+    """A role's permissions as the role screen shows them: one "screen：level" per screen."""
+    from app.roles import describe_pairs
+
+    return describe_pairs(tuple(p.split(" ", 1)) for p in pairs if isinstance(p, str) and " " in p)
+
+
+def permission_text(pair: str) -> str:
+    """'can_read Organisation' as the role screens show it: '机构档案维护：查看'."""
     from app.roles import permission_label
 
     permission, view = pair.split(" ", 1)
@@ -173,11 +204,17 @@ def reference_name(key: str, value: Any) -> Optional[str]:
     return cache[(model, value)]
 
 
+#: fields never shown: a custom role's internal name only exists to keep FAB's names unique
+HIDDEN_FIELDS = {"custom_role": {"name"}}
+
+
 def _pairs(data: dict, object_type: str) -> str:
     parts = []
     for key, value in data.items():
         if key.endswith("_id") and key[:-3] in data:
             continue  # "parent" already names what "parent_id" points at
+        if key in HIDDEN_FIELDS.get(object_type, ()):
+            continue
         name = reference_name(key, value)
         parts.append(f"{field_label(key, object_type)}：{name if name is not None else value_label(key, value)}")
     return "；".join(parts)
@@ -329,5 +366,6 @@ class AuditLogView(BaseView):
 
 
 def register(appbuilder) -> None:
-    appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history",
-                        category="System", category_label=_l("System"), category_icon="fa-cogs")
+    from app.navigation import SYSTEM, category
+
+    appbuilder.add_view(AuditLogView, "Audit log", label=_l("Audit log"), icon="fa-history", **category(SYSTEM))

@@ -10,6 +10,7 @@ from flask_appbuilder.security.decorators import no_cache
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from wtforms import PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from app.models import UserType
@@ -18,7 +19,7 @@ from app.models import UserType
 class LoginForm(DynamicForm):
     user_type = RadioField(
         _l("User type"),
-        choices=[(t.value, t.label) for t in UserType],
+        choices=[SelectChoice(t.value, t.label) for t in UserType],
         default=UserType.supervisory.value,
         validators=[DataRequired()],
     )
@@ -36,7 +37,7 @@ class LoginView(AuthDBView):
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
         form = LoginForm()
-        form.user_type.choices = [(t.value, t.label) for t in UserType]
+        form.user_type.choices = [SelectChoice(t.value, t.label) for t in UserType]
         if form.validate_on_submit():
             next_url = get_safe_redirect(request.args.get("next", ""))
             result = self.appbuilder.sm.authenticate(

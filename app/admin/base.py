@@ -11,6 +11,7 @@ from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.urltools import get_filter_args, get_order_args, get_page_args, get_page_size_args
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
@@ -50,9 +51,9 @@ def enum_form_fields(datamodel, columns, labels: dict, configured: dict | None) 
                 return value or None
             return enum_class(value)
 
-        choices = [(m.value, m.label) for m in enum_class]
+        choices = [SelectChoice(m.value, m.label) for m in enum_class]
         if column.nullable:
-            choices = [("", "—")] + choices
+            choices = [SelectChoice("", "—")] + choices
         fields[name] = SelectField(
             labels.get(name, name), choices=choices, coerce=coerce,
             validators=[Optional()] if column.nullable else [DataRequired()],

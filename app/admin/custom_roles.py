@@ -19,12 +19,14 @@ from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.admin.fields import StrictQuerySelectMultipleField
 from app.actor import current_actor
 from app.admin.base import ScopedModelView
+from app.admin.fields import StrictQuerySelectMultipleField
+from app.admin.grants import GrantsField, describe_grants
+from app.errors import form_error
 from app.interface import EagerInterface
 from app.models import OrganisationRole
-from app.roles import READ_WRITE, permission_label
+from app.roles import READ_WRITE
 from app.services import custom_roles as service
 
 
@@ -40,20 +42,11 @@ class OwnOrganisationFilter(BaseFilter):
         return query.filter(self.model.organisation_id == (org_id if org_id is not None else -1))
 
 
-def _offered():
-    """The acting admin's own permissions, in reading order."""
-    return sorted(service.offered_permissions(g.user.id), key=permission_label)
-
-
-def _permissions_field():
-    return StrictQuerySelectMultipleField(
+def _grants_field():
+    return GrantsField(
         _l("Permissions"),
-        query_func=_offered,
-        get_pk_func=lambda pv: pv.id,
-        get_label=permission_label,
-        widget=Select2ManyWidget(),
-        validators=[DataRequired(message=_l("Choose at least one permission"))],
-        description=_l("Only the permissions you hold yourself can be given"),
+        description=_l("Tick what holders of this role may do; only what you may do yourself is offered. "
+                       "Maintaining or reviewing includes viewing."),
     )
 
 
@@ -75,7 +68,11 @@ def _names(accounts) -> str:
 
 
 def _permission_list(pvs) -> str:
-    return "、".join(sorted(permission_label(pv) for pv in pvs))
+    """A role's permissions in plain words, by screen: 专技人员档案：查看、注册审核管理：审核."""
+    grants = g.get("_all_grants")
+    if grants is None:
+        grants = g._all_grants = service.offered_grants(None)
+    return "、".join(describe_grants({pv.id for pv in pvs}, grants))
 
 
 def _assign_link(pk) -> Markup:
@@ -103,7 +100,7 @@ class CustomRoleView(ScopedModelView):
     method_permission_name = {**READ_WRITE, "assign": "write"}
     audit_object_type = service.OBJECT_TYPE
 
-    list_title = _l("Custom roles")
+    list_title = _l("Role management")
     show_title = _l("Role details")
     add_title = _l("Add role")
     edit_title = _l("Edit role")
@@ -112,29 +109,25 @@ class CustomRoleView(ScopedModelView):
 
     list_columns = ["label", "permissions", "user", "id"]
     show_columns = ["label", "permissions", "user", "id"]
-    add_columns = edit_columns = ["label", "permissions"]
+    add_columns = edit_columns = ["label", "grants"]
     search_columns = ["label"]
     order_columns = ["label"]
-    label_columns = {"label": _l("Role name"), "permissions": _l("Permissions"),
+    label_columns = {"label": _l("Role name"), "permissions": _l("Permissions"), "grants": _l("Permissions"),
                      "user": _l("Given to"), "id": _l("Assign role")}
     formatters_columns = {"permissions": _permission_list, "user": _names, "id": _assign_link}
-    add_form_extra_fields = {"label": _label_field(), "permissions": _permissions_field()}
-    edit_form_extra_fields = {"label": _label_field(), "permissions": _permissions_field()}
+    add_form_extra_fields = {"label": _label_field(), "grants": _grants_field()}
+    edit_form_extra_fields = {"label": _label_field(), "grants": _grants_field()}
 
     # ------------------------------------------------------------------ helpers
-    @staticmethod
-    def _show_error(form, exc: service.RoleError) -> None:
-        field = getattr(exc, "field", None)
-        if field and field in form:
-            form[field].errors = list(form[field].errors) + [str(exc)]
-        else:
-            flash(str(exc), "danger")
-
     def _own_item(self, pk):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
         return item
+
+    @staticmethod
+    def _chosen_permissions(form) -> list[int]:
+        return service.permission_ids_for(g.user.id, form.grants.data or [])
 
     # ------------------------------------------------------------------ CRUD through the service
     def _add(self):
@@ -142,11 +135,9 @@ class CustomRoleView(ScopedModelView):
         if request.method == "POST":
             if form.validate():
                 try:
-                    service.create_role(current_actor(), form.label.data, request.form.getlist("permissions"))
-                except service.NotFound:
-                    abort(404)
+                    service.create_role(current_actor(), form.label.data, self._chosen_permissions(form))
                 except service.RoleError as exc:
-                    self._show_error(form, exc)
+                    form_error(form, exc, "grants")
                 else:
                     flash(_("Role saved"), "success")
                     return None
@@ -164,17 +155,16 @@ class CustomRoleView(ScopedModelView):
             form._id = item.id
             if form.validate():
                 try:
-                    service.update_role(current_actor(), item.id, form.label.data,
-                                        request.form.getlist("permissions"))
-                except service.NotFound:
-                    abort(404)
+                    service.update_role(current_actor(), item.id, form.label.data, self._chosen_permissions(form))
                 except service.RoleError as exc:
-                    self._show_error(form, exc)
+                    form_error(form, exc, "grants")
                 else:
                     flash(_("Role saved"), "success")
                     return None
         else:
             form = self.edit_form.refresh(obj=item)
+            form.grants.data = sorted(service.grants_of({pv.id for pv in item.permissions},
+                                                        form.grants.offered()))
             self.update_redirect()
         return self._get_edit_widget(form=form)
 
@@ -182,8 +172,6 @@ class CustomRoleView(ScopedModelView):
         item = self._own_item(pk)
         try:
             service.delete_role(current_actor(), item.id)
-        except service.NotFound:
-            abort(404)
         except service.RoleError as exc:
             flash(str(exc), "danger")
         else:
@@ -203,10 +191,8 @@ class CustomRoleView(ScopedModelView):
             if form.validate():
                 try:
                     change = service.set_holders(current_actor(), item.id, request.form.getlist("accounts"))
-                except service.NotFound:
-                    abort(404)
                 except service.RoleError as exc:
-                    self._show_error(form, exc)
+                    form_error(form, exc, "accounts")
                 else:
                     flash(_("Role assigned: %(granted)d given, %(revoked)d taken back",
                             granted=len(change.grant), revoked=len(change.revoke)), "success")

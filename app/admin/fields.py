@@ -6,6 +6,7 @@ import time
 from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from wtforms import SelectField
+from wtforms.fields.choices import Choice
 from wtforms.validators import ValidationError
 
 
@@ -19,6 +20,11 @@ class StrictQuerySelectMultipleField(QuerySelectMultipleField):
     def pre_validate(self, form):
         self.data  # noqa: B018 - resolves the submitted ids and notes any that were not offered
         super().pre_validate(form)
+
+    def iter_choices(self):
+        """FAB yields plain tuples, which WTForms 3.3 deprecates: yield its Choice objects."""
+        for choice in super().iter_choices():
+            yield choice if isinstance(choice, Choice) else Choice(*choice, *([{}] * (4 - len(choice))))
 
 
 # ---------------------------------------------------------------- small reference tables, cached
@@ -60,9 +66,9 @@ class ReferenceSelectField(SelectField):
     def iter_choices(self):
         selected = self._selected_id()
         if self.allow_blank:
-            yield ("", "—", selected == "", {})
+            yield Choice("", "—", selected == "", {})
         for pk, name in reference_choices(self.model):
-            yield (pk, name, pk == selected, {})
+            yield Choice(pk, name, pk == selected, {})
 
     def has_groups(self):
         return False

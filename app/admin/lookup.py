@@ -19,7 +19,7 @@ from app.scope import apply_scope
 #: most matches one lookup returns
 LOOKUP_LIMIT = 20
 
-#: lookup name -> (model, columns searched by prefix, label function, allowed extra filters)
+#: lookup name -> (model, columns searched, label function, allowed extra filters)
 LOOKUPS: dict[str, tuple] = {
     "organisation": (Organisation, (Organisation.name,), lambda o: o.name, {"type"}),
     "department": (InternalDepartment, (InternalDepartment.name,), lambda d: d.name, {"organisation_id"}),
@@ -27,6 +27,9 @@ LOOKUPS: dict[str, tuple] = {
     "account": (Account, (Account.real_name, Account.username), lambda a: f"{a.real_name}（{a.username}）", set()),
 }
 LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
+#: lookups over small tables (organisations, their departments) match anywhere in the name, as the
+#: public pickers do; persons and accounts (millions of rows) keep the indexed prefix search
+MATCH_ANYWHERE = {"organisation", "department"}
 
 
 def _apply_filters(query, model, filters: dict):
@@ -43,11 +46,13 @@ def _apply_filters(query, model, filters: dict):
 
 
 def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT) -> list[tuple[int, str]]:
-    """(id, label) of at most `limit` rows in the viewer's scope whose name starts with the term."""
+    """(id, label) of at most `limit` rows in the viewer's scope matching the term."""
     model, columns, label, allowed = LOOKUPS[name]
     query = _apply_filters(select(model), model, {k: v for k, v in filters.items() if k in allowed})
     term = (term or "").strip()
-    if term:
+    if term and name in MATCH_ANYWHERE:
+        query = query.where(columns[0].contains(term, autoescape=True)).order_by(columns[0])
+    elif term:
         # a number is an ID prefix, anything else a name prefix: one indexed column, no OR
         column = columns[-1] if term[:1].isdigit() and len(columns) > 1 else columns[0]
         query = query.where(column.startswith(term, autoescape=True))

@@ -8,7 +8,8 @@ from app.admin.own_submissions import OwnSubmissionView
 from app.interface import EagerInterface
 from app.models import WorkMaterial
 from app.services import materials
-from app.workflow.declarations.materials import CATEGORY, CATEGORY_LABEL, LABELS
+from app.navigation import WORK_MATERIALS, category
+from app.workflow.declarations.materials import LABELS
 
 
 class WorkMaterialView(OwnSubmissionView):
@@ -34,5 +35,4 @@ class WorkMaterialView(OwnSubmissionView):
 
 def register(appbuilder) -> None:
     appbuilder.add_view(WorkMaterialView, "Annual work material submission",
-                        label=_l("Annual work material submission"), icon="fa-upload", category=CATEGORY,
-                        category_label=CATEGORY_LABEL, category_icon="fa-folder-open")
+                        label=_l("Annual work material submission"), icon="fa-upload", **category(WORK_MATERIALS))

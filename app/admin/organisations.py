@@ -1,8 +1,9 @@
 """Organisations and their internal departments, limited to the viewer's subtree."""
 from __future__ import annotations
 
-from flask import flash, redirect
+from flask import flash, g, redirect
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
@@ -40,14 +41,15 @@ class OrganisationView(ScopedModelView):
     class_permission_name = "Organisation"
     method_permission_name = {**READ_WRITE, "disable": "write", "enable": "write"}
     datamodel = EagerInterface(Organisation)
-    list_title = _l("Organisations")
+    list_title = _l("Organisation records (all levels)")
     show_title = _l("Organisation details")
     add_title = _l("Add organisation")
     edit_title = _l("Edit organisation")
     label_columns = ORG_LABELS
     list_columns = ["name", "type", "parent", "region", "contact_person", "status"]
     show_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone",
-                    "address", "status", "created_on"]
+                    "address", "status", "created_on", "departments"]
+    formatters_columns = {"departments": lambda departments: "、".join(d.name for d in departments)}
     add_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone", "address"]
     edit_columns = ["name", "uscc", "region", "contact_person", "phone", "address", "status"]
     search_columns = ["name", "type", "status", "region", "uscc"]
@@ -92,26 +94,43 @@ class OrganisationView(ScopedModelView):
         super().pre_delete(item)
 
 
+class OwnDepartmentsFilter(BaseFilter):
+    """管理内设部门 is about the viewer's own organisation (a subordinate's are shown with that subordinate)."""
+
+    name = "本单位内设部门"
+    arg_name = "own_departments"
+
+    def apply(self, query, value):
+        user = g.get("user")
+        org_id = getattr(user, "organisation_id", None) if user is not None else None
+        return query.filter(self.model.organisation_id == (org_id if org_id is not None else -1))
+
+
 class InternalDepartmentView(ScopedModelView):
-    """内设部门 of the organisations in scope."""
+    """管理内设部门 (manual 5.1.1.2): the internal departments of the viewer's own organisation."""
 
     route_base = "/departments"
     class_permission_name = "InternalDepartment"
     method_permission_name = READ_WRITE
     datamodel = EagerInterface(InternalDepartment)
-    list_title = _l("Internal departments")
+    base_filters = [["organisation_id", OwnDepartmentsFilter, None]]
+    list_title = _l("Manage internal departments")
     show_title = _l("Internal department details")
     add_title = _l("Add internal department")
     edit_title = _l("Edit internal department")
     label_columns = {"name": _l("Department name"), "organisation": _l("Organisation"),
                      "remark": _l("Remark")}
-    list_columns = ["name", "organisation", "remark"]
-    show_columns = list_columns
-    add_columns = ["organisation", "name", "remark"]
+    list_columns = ["name", "remark"]
+    show_columns = ["name", "organisation", "remark"]
+    add_columns = ["name", "remark"]
     edit_columns = ["name", "remark"]
-    search_columns = ["name", "organisation"]
+    search_columns = ["name"]
     order_columns = ["name"]
-    validators_columns = {"name": [validators.DataRequired()], "organisation": [validators.DataRequired()]}
+    validators_columns = {"name": [validators.DataRequired()]}
+
+    def pre_add(self, item):
+        item.organisation = g.user.organisation  # always the own organisation
+        super().pre_add(item)
 
     def pre_delete(self, item):
         org_service.ensure_department_empty(item)

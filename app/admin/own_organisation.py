@@ -176,6 +176,7 @@ class OwnOrganisationView(BaseView):
 
 
 def register(appbuilder) -> None:
-    appbuilder.add_view(OwnOrganisationView, "Basic information", label=_l("Basic information"),
-                        icon="fa-info-circle", category="Account management",
-                        category_label=_l("Account management"), category_icon="fa-sitemap")
+    from app.navigation import OWN_ORGANISATION, category
+
+    appbuilder.add_view(OwnOrganisationView, "Basic information", label=_l("Basic information management"),
+                        icon="fa-info-circle", **category(OWN_ORGANISATION))

@@ -39,7 +39,7 @@ class PersonView(ScopedModelView):
     class_permission_name = "Person"
     method_permission_name = READ_WRITE
     datamodel = EagerInterface(Person)
-    list_title = _l("Professional personnel")
+    list_title = _l("Personnel records")
     show_title = _l("Person details")
     add_title = _l("Add person")
     edit_title = _l("Edit person")

@@ -22,6 +22,7 @@ from app.errors import form_error
 from app.extensions import db
 from app.interface import EagerInterface
 from app.models import AuditLog, ReviewStatus
+from app.navigation import category
 from app.roles import READ_WRITE
 from app.scope import current_scope
 from app.services.dashboard import TodoKind, register_todo
@@ -36,8 +37,6 @@ ACTION_LABELS = {"submit": _l("Submitted"), "approve": _l("Approved"), "reject":
                  "approve_one_side": _l("Approved by one side"), "update": _l("Edited")}
 #: the FAB filter selecting pending items (index 0 of an enum column's filters is "equal to")
 PENDING_FILTER = {"_flt_0_status": ReviewStatus.pending.value}
-#: labels of the menu categories review lists register into
-CATEGORY_LABELS = {"Registration review": _l("Registration review"), "Change review": _l("Change review")}
 
 
 class KindFilter(BaseFilter):
@@ -329,10 +328,7 @@ def register(appbuilder) -> None:
     kinds = load()
     for kind in kinds.values():
         appbuilder.add_view(review_view(kind), kind.menu.name, label=kind.label, icon=kind.menu.icon,
-                            category=kind.menu.category,
-                            category_label=kind.menu.category_label or CATEGORY_LABELS.get(kind.menu.category,
-                                                                                           kind.menu.category),
-                            category_icon="fa-check-square-o")
+                            **category(kind.menu.category))
         register_todo(TodoKind(kind.key, kind.label, pending_count(kind), kind.list_endpoint, area=kind.area,
                                args=PENDING_FILTER))
     parameters = _kind_parameter(list(kinds))

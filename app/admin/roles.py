@@ -1,7 +1,6 @@
 """Role management: province only here; copying a role never widens anyone's powers."""
 from flask import abort
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectMultipleField
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.models import PermissionView
 from flask_appbuilder.security.views import RoleModelView
@@ -9,6 +8,7 @@ from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 
+from app.admin.fields import StrictQuerySelectMultipleField
 from app.extensions import db
 from app.models import OrganisationRole
 from app.roles import READ_WRITE, permission_label
@@ -16,7 +16,7 @@ from app.scope import current_scope
 
 
 def _permission_field():
-    return QuerySelectMultipleField(
+    return StrictQuerySelectMultipleField(
         _l("Permissions"),
         query_func=lambda: db.session.query(PermissionView).order_by(PermissionView.view_menu_id).all(),
         get_pk_func=lambda pv: pv.id,

@@ -1,7 +1,7 @@
 """下属机构管理 (manual 5.1.2): employer units and training bases of the subtree and their admins."""
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
@@ -45,16 +45,18 @@ class SubordinateView(ScopedModelView):
     include_route_methods = {"list", "show", "admins", "toggle_active", "reset_password"}
     datamodel = EagerInterface(Organisation)
     base_filters = [["id", SubordinateTypeFilter, None]]
-    list_title = _l("Subordinate organisations")
+    list_title = _l("Units and bases, their administrators")
     show_title = _l("Subordinate organisation details")
     label_columns = ORG_LABELS
     list_columns = ["name", "type", "parent", "region", "contact_person", "phone", "status"]
+    # its internal departments are shown here: 管理内设部门 is for the viewer's own organisation only
     show_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone", "address",
-                    "status", "created_on"]
+                    "status", "created_on", "departments"]
     search_columns = ["name", "type", "status", "region"]
     order_columns = ["name", "type", "status", "region", "created_on"]
     base_order = ("name", "asc")
-    formatters_columns = {"created_on": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else ""}
+    formatters_columns = {"created_on": lambda v: v.strftime("%Y-%m-%d %H:%M") if v else "",
+                          "departments": lambda departments: "、".join(d.name for d in departments)}
     list_widget = SubordinateListWidget
     show_template = "account_mgmt/subordinate_show.html"
 
@@ -100,6 +102,7 @@ class SubordinateView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    appbuilder.add_view(SubordinateView, "Subordinate organisations", label=_l("Subordinate organisations"),
-                        icon="fa-building-o", category="Account management",
-                        category_label=_l("Account management"), category_icon="fa-sitemap")
+    from app.navigation import SUBORDINATES, category
+
+    appbuilder.add_view(SubordinateView, "Units and bases", label=_l("Units and bases, their administrators"),
+                        icon="fa-building-o", **category(SUBORDINATES))

@@ -30,7 +30,8 @@ from app.roles import READ_WRITE
 from app.scope import current_scope, subtree_org_ids
 from app.services import exports
 from app.services import transfers as service
-from app.workflow.declarations.transfers import CATEGORY, CATEGORY_LABEL, LABELS, SHOW_COLUMNS
+from app.navigation import TRANSFERS, category as menu_category
+from app.workflow.declarations.transfers import LABELS, SHOW_COLUMNS
 from app.workflow.kinds import kind_for
 
 LIST_COLUMNS = ["person_name", "id_number", "from_organisation", "to_organisation", "effective_date",
@@ -256,7 +257,7 @@ class TransferConfirmView(ScopedModelView):
 
 
 def register(appbuilder) -> None:
-    category = dict(category=CATEGORY, category_label=CATEGORY_LABEL, category_icon="fa-exchange")
+    category = menu_category(TRANSFERS)
     appbuilder.add_view(TransferOutView, "Transfer out", label=_l("Transfer out"), icon="fa-sign-out", **category)
     appbuilder.add_view(TransferRecordView, "Transfer records", label=_l("Transfer records"), icon="fa-history",
                         **category)

@@ -34,14 +34,15 @@ from app import errors
 from app.actor import Actor
 from app.extensions import db
 from app.models import Account, OrganisationRole
-from app.roles import PUBLIC, ROLE_TEMPLATES
+from app.roles import PERSONNEL, PUBLIC, ROLE_TEMPLATES, SELF_SERVICE, area_menus, area_pairs
 from app.scope import ADMIN_USER_TYPES, scope_for
 from app.services import audit
 from app.services.transaction import ServiceError, transaction
 
 __all__ = [
     "NotFound", "RoleError", "ServiceError", "MAX_LABEL_LENGTH", "internal_name", "display_name",
-    "held_permission_ids", "offered_permissions", "own_roles", "exceeds_actor",
+    "held_permission_ids", "offered_permissions", "Grant", "offered_grants", "permission_ids_for",
+    "grants_of", "own_roles", "exceeds_actor",
     "grantable_role_condition", "assignable_accounts", "holders", "validate", "create_role",
     "update_role", "delete_role", "remove_role_rows", "validate_holders", "set_holders",
 ]
@@ -112,6 +113,82 @@ def offered_permissions(actor_id: int) -> list[PermissionView]:
         .order_by(PermissionView.view_menu_id, PermissionView.permission_id)
         .all()
     )
+
+
+# ------------------------------------------------------------------ grants: an area at a level
+@dataclass(frozen=True)
+class Grant:
+    """What the role screen offers as one checkbox: an area (专技人员档案) at a level (查看 / 维护 / 审核),
+    standing for its permissions (its read or write permission and the menus that open it)."""
+
+    area: str
+    level: str
+    permission_ids: frozenset
+
+    @property
+    def token(self) -> str:
+        return f"{self.area}:{self.level}"
+
+
+#: areas every account holds for itself (own account, own password): never offered, always included
+_SELF_AREAS = {view for _permission, view in SELF_SERVICE} - {"Account"}
+
+
+def _pairs_to_ids() -> dict[tuple[str, str], int]:
+    rows = db.session.execute(
+        select(PermissionView.id, PermissionView.permission_id, PermissionView.view_menu_id)).all()
+    from flask_appbuilder.security.sqla.models import Permission, ViewMenu
+
+    permissions = dict(db.session.execute(select(Permission.id, Permission.name)).all())
+    views = dict(db.session.execute(select(ViewMenu.id, ViewMenu.name)).all())
+    return {(permissions[p], views[v]): pk for pk, p, v in rows}
+
+
+def offered_grants(actor_id: Optional[int]) -> list[Grant]:
+    """Every (area, level) whose permissions the actor holds in full: what a role of theirs may grant.
+
+    Without an actor: every grant there is (to describe any role in plain words).
+    """
+    ids = _pairs_to_ids()
+    held = set(ids.values()) if actor_id is None else set(db.session.scalars(held_permission_ids(actor_id)))
+    areas = set(area_menus()) | {view for (permission, view) in ids if permission in ("can_read", "can_write")}
+    grants = []
+    for area in sorted(areas - _SELF_AREAS):
+        for level in ("read", "write"):
+            if level == "write" and ("can_write", area) not in ids:
+                continue
+            pairs = [pair for pair in area_pairs(area, level) if pair in ids]
+            if not pairs or (level == "read" and ("can_read", area) not in ids
+                             and not any(p == "menu_access" for p, _v in pairs)):
+                continue
+            wanted = frozenset(ids[pair] for pair in pairs)
+            if wanted <= held:
+                grants.append(Grant(area, level, wanted))
+    return grants
+
+
+def permission_ids_for(actor_id: int, tokens: Iterable) -> list[int]:
+    """The permissions of the chosen grants, plus the own-account ones every role carries.
+
+    A token that was not offered (tampered, or beyond the actor) is refused next to the field.
+    """
+    offered = {grant.token: grant for grant in offered_grants(actor_id)}
+    chosen = [str(token) for token in tokens]
+    if any(token not in offered for token in chosen):
+        raise RoleError(_("Not a valid choice"), "grants")
+    if not chosen:
+        raise RoleError(_("Choose at least one permission"), "grants")
+    ids = _pairs_to_ids()
+    held = set(db.session.scalars(held_permission_ids(actor_id)))
+    wanted = set().union(*(offered[token].permission_ids for token in chosen))
+    wanted |= {ids[pair] for pair in SELF_SERVICE if pair in ids and ids[pair] in held}
+    return sorted(wanted)
+
+
+def grants_of(permission_ids: Iterable[int], grants: Iterable[Grant]) -> set[str]:
+    """Tokens of the grants a set of permissions covers in full (what the role's form shows ticked)."""
+    have = set(permission_ids)
+    return {grant.token for grant in grants if grant.permission_ids <= have}
 
 
 def _extra_permissions(role_id_column, actor_id: int):
@@ -347,6 +424,10 @@ def validate_holders(actor_id: int, role_id: int, account_ids: Iterable) -> Hold
     grant = [allowed[pk] for pk in sorted(wanted - set(current))]
     # a holder outside the organisation (given by the province) is not the actor's to take away
     revoke = [current[pk] for pk in sorted(set(current) - wanted) if pk in allowed]
+    for account in revoke:
+        if not any(r.id != role.id and r.name != PERSONNEL for r in account.roles):
+            raise RoleError(_("%(name)s would be left without any role: give them another role first",
+                              name=account.real_name or account.username), "accounts")
     return HolderChange(actor, role, grant, revoke)
 
 

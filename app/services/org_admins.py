@@ -22,6 +22,7 @@ from sqlalchemy import and_, exists, not_, or_, select
 from app import errors
 from app.actor import Actor
 from app.extensions import db
+from app.interface import parse_id
 from app.models import (
     Account,
     InternalDepartment,
@@ -35,14 +36,15 @@ from app.models import (
 from app.roles import PROVINCE, ROLE_FOR_USER_TYPE
 from app.services import audit
 from app.services.accounts import new_account, reset_password
+from app.services.custom_roles import display_name, grantable_role_condition
 from app.services.transaction import ServiceError, transaction
 from app.validators import validate_id_number
 
 __all__ = [
     "NotAllowed", "NotFound", "ServiceError", "ADMIN_TYPES", "SUBORDINATE_TYPES",
     "is_admin", "admin_condition", "admins_of", "candidates", "require_super_admin",
-    "find_user", "appoint_member", "appoint_existing_user", "register_admin",
-    "set_super_admin", "remove_admin", "subordinate_admin", "set_active", "reset_admin_password",
+    "find_user", "appoint_member", "appoint_existing_user", "register_admin", "candidate_label", "role_choices",
+    "set_roles", "set_super_admin", "remove_admin", "subordinate_admin", "set_active", "reset_admin_password",
     "generate_password", "update_own_organisation", "may_change_parent",
 ]
 
@@ -114,7 +116,7 @@ def _state(account: Account) -> dict:
         "internal_department_id": account.internal_department.id if account.internal_department else None,
         "is_super_admin": bool(account.is_super_admin),
         "active": bool(account.active),
-        "roles": sorted(str(r) for r in account.roles),
+        "roles": sorted(display_name(r) for r in account.roles),
     }
 
 
@@ -139,10 +141,9 @@ def require_super_admin(actor: Actor) -> Organisation:
 
 def _own_admin(org: Organisation, account_id) -> Account:
     """An admin of the organisation, or NotFound."""
-    try:
-        pk = int(account_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    pk = parse_id(account_id)
+    if pk is None:
+        raise NotFound()
     account = db.session.scalar(
         select(Account).where(Account.id == pk, Account.organisation_id == org.id, admin_condition())
     )
@@ -154,10 +155,9 @@ def _own_admin(org: Organisation, account_id) -> Account:
 def _department(org: Organisation, department_id) -> Optional[InternalDepartment]:
     if department_id in (None, "", 0):
         return None
-    try:
-        pk = int(department_id)
-    except (TypeError, ValueError):
-        raise ServiceError(_("Please choose an internal department of your organisation")) from None
+    pk = parse_id(department_id)
+    if pk is None:
+        raise ServiceError(_("Please choose an internal department of your organisation"))
     dept = db.session.get(InternalDepartment, pk)
     if dept is None or dept.organisation_id != org.id:
         raise NotFound()
@@ -166,27 +166,90 @@ def _department(org: Organisation, department_id) -> Optional[InternalDepartment
 
 # ------------------------------------------------------------------ (a) 本部门人员
 def _candidate_condition(org: Organisation):
-    """Accounts of the organisation that are not admins: its personnel with an approved record,
-    and former admins whose rights were removed."""
-    active_person = select(Person.account_id).where(
-        Person.account_id.is_not(None), Person.status == PersonStatus.active)
+    """Accounts that could become admins here: logins of approved personnel employed in the
+    organisation or in the units below it (a department employs nobody itself), and the
+    organisation's former admins whose rights were removed."""
+    subtree_person = select(Person.account_id).where(
+        Person.account_id.is_not(None), Person.status == PersonStatus.active,
+        Person.org_path.startswith(org.path, autoescape=True))
     return and_(
-        Account.organisation_id == org.id,
         not_(admin_condition()),
-        or_(Account.user_type.in_(ADMIN_TYPES), Account.id.in_(active_person)),
+        or_(and_(Account.organisation_id == org.id, Account.user_type.in_(ADMIN_TYPES)),
+            and_(Account.user_type == UserType.personnel, Account.id.in_(subtree_person))),
     )
 
 
 def candidates(actor: Actor, term: str = "", limit: int = CANDIDATE_LIMIT) -> list[tuple[int, str]]:
-    """(id, label) of people of the own organisation who could become admins, by name or ID number."""
+    """(id, label) of people who could become admins here, by name or ID-number prefix (indexed)."""
     org = require_super_admin(actor)
     query = select(Account).where(_candidate_condition(org))
     term = (term or "").strip()
     if term:
-        query = query.where(or_(Account.real_name.contains(term, autoescape=True),
-                                Account.username.startswith(term.upper(), autoescape=True)))
+        column = Account.username if term[:1].isdigit() else Account.real_name
+        query = query.where(column.startswith(term.upper() if column is Account.username else term,
+                                              autoescape=True))
     query = query.order_by(Account.real_name, Account.id).limit(limit)
     return [(a.id, f"{a.real_name or ''}（{a.username}）") for a in db.session.scalars(query)]
+
+
+def candidate_label(actor: Actor, account_id) -> str:
+    """How a chosen candidate reads in the picker again after a refused submission ("" if not one)."""
+    org = require_super_admin(actor)
+    pk = parse_id(account_id)
+    if pk is None:
+        return ""
+    account = db.session.scalar(select(Account).where(Account.id == pk, _candidate_condition(org)))
+    return f"{account.real_name or ''}（{account.username}）" if account is not None else ""
+
+
+# ------------------------------------------------------------------ which roles an admin holds
+def role_choices(actor: Actor) -> list[Role]:
+    """Roles a new or existing admin of the organisation may be given: the organisation's full
+    administrator role and its own custom roles that grant nothing beyond the actor's powers."""
+    org = require_super_admin(actor)
+    full = template_role(org)
+    custom = db.session.scalars(
+        select(Role).where(Role.__table__.c.organisation_id == org.id,
+                           grantable_role_condition(actor.account))
+        .order_by(Role.id)).all()
+    return [full, *custom]
+
+
+def _chosen_roles(actor: Actor, role_ids) -> list[Role]:
+    """The chosen roles, each one offered; at least one (an admin without a role is no admin)."""
+    offered = {role.id: role for role in role_choices(actor)}
+    wanted = [parse_id(pk) for pk in (role_ids or [])]
+    if not wanted:
+        raise ServiceError(_("Choose at least one role"), field="roles")
+    if any(pk not in offered for pk in wanted):
+        raise ServiceError(_("Not a valid choice"), field="roles")
+    return [offered[pk] for pk in sorted(set(wanted))]
+
+
+def _with_personnel_role(account: Account, roles: list[Role]) -> list[Role]:
+    """A person's own login keeps its personnel role next to the admin roles."""
+    if _linked_person(account) is not None:
+        personnel = _personnel_role()
+        if personnel is not None and personnel not in roles:
+            return [*roles, personnel]
+    return roles
+
+
+def set_roles(actor: Actor, account_id, role_ids) -> Account:
+    """设置角色: an admin holds exactly the chosen roles (the full role, custom ones, or both)."""
+    org = _own_org(actor)
+    target = _own_admin(org, account_id)
+    require_super_admin(actor)
+    if target.is_super_admin:
+        raise NotAllowed(_("The super admin always holds every permission of the organisation"))
+    roles = _with_personnel_role(target, _chosen_roles(actor, role_ids))
+    with transaction():
+        before = _state(target)
+        target.roles = roles
+        db.session.flush()
+        audit.record("set_roles", target, object_type="account", before={"roles": before["roles"]},
+                     after={"roles": _state(target)["roles"]}, actor=actor)
+    return target
 
 
 @dataclass
@@ -194,23 +257,30 @@ class Appointment:
     org: Organisation
     account: Account
     department: Optional[InternalDepartment]
+    roles: list
 
 
-def validate_member(actor: Actor, account_id, department_id) -> Appointment:
+def _default_roles(actor: Actor, role_ids) -> list[Role]:
+    """No choice made (older clients, the API): the organisation's full administrator role."""
+    if role_ids is None:
+        return [template_role(require_super_admin(actor))]
+    return _chosen_roles(actor, role_ids)
+
+
+def validate_member(actor: Actor, account_id, department_id, role_ids=None) -> Appointment:
     org = require_super_admin(actor)
-    try:
-        pk = int(account_id)
-    except (TypeError, ValueError):
-        raise ServiceError(_("Please choose a person from the list")) from None
+    pk = parse_id(account_id)
+    if pk is None:
+        raise ServiceError(_("Please choose a person from the list"), field="account_id")
     account = db.session.scalar(select(Account).where(Account.id == pk, _candidate_condition(org)))
     if account is None:
         raise NotFound()
-    return Appointment(org, account, _department(org, department_id))
+    return Appointment(org, account, _department(org, department_id), _default_roles(actor, role_ids))
 
 
-def appoint_member(actor: Actor, account_id, department_id=None) -> Account:
-    """(a) 选择成为管理员: a person of the own organisation becomes an admin."""
-    plan = validate_member(actor, account_id, department_id)
+def appoint_member(actor: Actor, account_id, department_id=None, role_ids=None) -> Account:
+    """(a) 选择成为管理员: a person of the own organisation (or a unit below it) becomes an admin."""
+    plan = validate_member(actor, account_id, department_id, role_ids)
     return _appoint(actor, plan, "appoint_admin")
 
 
@@ -243,15 +313,15 @@ def find_user(actor: Actor, id_number: str) -> Account:
     return account
 
 
-def validate_existing_user(actor: Actor, id_number: str, department_id) -> Appointment:
+def validate_existing_user(actor: Actor, id_number: str, department_id, role_ids=None) -> Appointment:
     org = require_super_admin(actor)
     account = find_user(actor, id_number)
-    return Appointment(org, account, _department(org, department_id))
+    return Appointment(org, account, _department(org, department_id), _default_roles(actor, role_ids))
 
 
-def appoint_existing_user(actor: Actor, id_number: str, department_id=None) -> Account:
+def appoint_existing_user(actor: Actor, id_number: str, department_id=None, role_ids=None) -> Account:
     """(c) 添加成为管理员: a user already in the system, found by exact ID number."""
-    plan = validate_existing_user(actor, id_number, department_id)
+    plan = validate_existing_user(actor, id_number, department_id, role_ids)
     return _appoint(actor, plan, "appoint_admin")
 
 
@@ -259,11 +329,7 @@ def _appoint(actor: Actor, plan: Appointment, action: str) -> Account:
     account, org = plan.account, plan.org
     with transaction():
         before = _state(account)
-        roles = [template_role(org)]
-        if _linked_person(account) is not None:
-            personnel = _personnel_role()
-            if personnel is not None:
-                roles.append(personnel)
+        roles = _with_personnel_role(account, list(plan.roles))
         account.organisation = org
         account.user_type = admin_user_type(org)
         account.internal_department = plan.department
@@ -284,10 +350,11 @@ class Registration:
     real_name: str
     phone: Optional[str]
     department: Optional[InternalDepartment]
+    roles: list
 
 
 def validate_registration(actor: Actor, id_number: str, real_name: str, phone: Optional[str],
-                          password: str, department_id) -> Registration:
+                          password: str, department_id, role_ids=None) -> Registration:
     from app.validators import validate_mobile, validate_password_strength
 
     org = require_super_admin(actor)
@@ -302,17 +369,18 @@ def validate_registration(actor: Actor, id_number: str, real_name: str, phone: O
         validate_password_strength(password)
     except ValueError as exc:
         raise ServiceError(str(exc)) from None
-    return Registration(org, number, name, phone, _department(org, department_id))
+    return Registration(org, number, name, phone, _department(org, department_id),
+                        _default_roles(actor, role_ids))
 
 
 def register_admin(actor: Actor, *, id_number: str, real_name: str, password: str,
-                   phone: Optional[str] = None, department_id=None) -> Account:
+                   phone: Optional[str] = None, department_id=None, role_ids=None) -> Account:
     """(b) 注册成为管理员: a new user whose ID number is not yet in the system."""
-    plan = validate_registration(actor, id_number, real_name, phone, password, department_id)
+    plan = validate_registration(actor, id_number, real_name, phone, password, department_id, role_ids)
     with transaction():
         account = new_account(
             id_number=plan.id_number, real_name=plan.real_name, phone=plan.phone, password=password,
-            organisation=plan.org, user_type=admin_user_type(plan.org), roles=[template_role(plan.org)],
+            organisation=plan.org, user_type=admin_user_type(plan.org), roles=plan.roles,
             internal_department=plan.department,
         )
         db.session.add(account)
@@ -347,6 +415,9 @@ def set_super_admin(actor: Actor, account_id) -> Account:
             audit.record("revoke_super_admin", current, object_type="account",
                          before={"is_super_admin": True}, after={"is_super_admin": False}, actor=actor)
         target.is_super_admin = True
+        full = template_role(org)
+        if full not in target.roles:  # the super admin holds every permission of the organisation
+            target.roles = [full, *target.roles]
         db.session.flush()
         audit.record("set_super_admin", target, object_type="account",
                      before={"is_super_admin": False}, after={"is_super_admin": True}, actor=actor)
@@ -422,10 +493,9 @@ def subordinate_admin(actor: Actor, org_id, account_id) -> tuple[Organisation, A
     scope = actor.scope
     if scope.is_none:
         raise NotFound()
-    try:
-        org_pk, account_pk = int(org_id), int(account_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    org_pk, account_pk = parse_id(org_id), parse_id(account_id)
+    if org_pk is None or account_pk is None:
+        raise NotFound()
     org = db.session.get(Organisation, org_pk)
     if org is None or org.type not in SUBORDINATE_TYPES or not scope.covers_path(org.path):
         raise NotFound()

@@ -71,8 +71,6 @@ class Menu:
     category: str
     name: str
     icon: str = "fa-check-square-o"
-    #: how the category reads in the navigation (Chinese, lazy); None: the review module's own table
-    category_label: Any = None
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,8 @@ def browser(tmp_path_factory):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(5)
+    # no implicit wait: it makes every empty lookup sleep; waits are explicit (_find, _wait)
+    driver.implicitly_wait(0)
     yield driver
     driver.quit()
 
@@ -48,9 +49,9 @@ def _login(browser, server, id_number, password, user_type_label):
     for label in browser.find_elements(By.CSS_SELECTOR, "label.radio-inline"):
         if user_type_label in label.text:
             label.click()
-    browser.find_element(By.ID, "username").send_keys(id_number)
-    browser.find_element(By.ID, "password").send_keys(password)
-    browser.find_element(By.ID, "login-submit").click()
+    _find(browser, By.ID, "username").send_keys(id_number)
+    _find(browser, By.ID, "password").send_keys(password)
+    _find(browser, By.ID, "login-submit").click()
 
     # signed in (left the login page), or refused (the login page again, with a flashed message)
     _wait(browser).until(lambda d: "/login" not in d.current_url
@@ -66,6 +67,11 @@ def _wait(browser, timeout=15):
                          ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
 
 
+def _find(browser, by, selector, timeout=15):
+    """The element once the page has it: pages load after clicks, so every lookup waits explicitly."""
+    return _wait(browser, timeout).until(lambda d: d.find_element(by, selector))
+
+
 def _click_when_visible(browser, by, selector, timeout=15):
     """Bootstrap panels and dropdowns animate: click once the element is really there."""
 
@@ -78,14 +84,14 @@ def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, serve
     from selenium.webdriver.common.by import By
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
-    assert browser.find_element(By.ID, "home-org").text == "湖北省卫生健康委员会"
-    assert int(browser.find_element(By.ID, "count-persons").text) > 0
+    assert _find(browser, By.ID, "home-org").text == "湖北省卫生健康委员会"
+    assert int(_find(browser, By.ID, "count-persons").text) > 0
     browser.save_screenshot(str(server_screenshot_path("home")))
-    browser.find_element(By.ID, "user-menu").click()
-    browser.find_element(By.ID, "menu-change-password").click()
+    _find(browser, By.ID, "user-menu").click()
+    _find(browser, By.ID, "menu-change-password").click()
     assert "原密码" in browser.page_source
-    browser.find_element(By.ID, "user-menu").click()
-    browser.find_element(By.ID, "menu-logout").click()
+    _find(browser, By.ID, "user-menu").click()
+    _find(browser, By.ID, "menu-logout").click()
     assert "/login" in browser.current_url
 
 
@@ -94,7 +100,7 @@ def test_wrong_user_type_is_refused_in_the_browser(browser, server):
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "用人单位")
     assert "/login" in browser.current_url
-    assert "所选用户类型与该账号不符" in browser.find_element(By.TAG_NAME, "body").text
+    assert "所选用户类型与该账号不符" in _find(browser, By.TAG_NAME, "body").text
 
 
 def test_person_list_is_scoped_and_chinese(browser, server):
@@ -102,7 +108,7 @@ def test_person_list_is_scoped_and_chinese(browser, server):
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
     browser.get(server + "/persons/list/")
-    body = browser.find_element(By.TAG_NAME, "body").text
+    body = _find(browser, By.TAG_NAME, "body").text
     assert "专技人员" in body and "武汉大学" not in body
     browser.save_screenshot(str(server_screenshot_path("persons")))
 
@@ -112,8 +118,8 @@ def test_parent_picker_searches_as_you_type(browser, server):
 
     browser.delete_all_cookies()
     browser.get(server + "/register/supervisory")
-    browser.find_element(By.CSS_SELECTOR, "#parent_id + .select2 .select2-selection").click()
-    search = browser.find_element(By.CSS_SELECTOR, ".select2-search__field")
+    _find(browser, By.CSS_SELECTOR, "#parent_id + .select2 .select2-selection").click()
+    search = _find(browser, By.CSS_SELECTOR, ".select2-search__field")
     search.send_keys("教育")
 
     def settled(driver):
@@ -126,11 +132,21 @@ def test_parent_picker_searches_as_you_type(browser, server):
 
 
 def server_screenshot_path(name):
+    """Screenshots are kept only when SCREENSHOT_DIR asks for them; otherwise they go nowhere."""
     import os
-    import tempfile
 
-    folder = os.environ.get("SCREENSHOT_DIR", tempfile.gettempdir())
+    folder = os.environ.get("SCREENSHOT_DIR") or _SCRATCH[0]
     return os.path.join(folder, f"jijiao-{name}.png")
+
+
+#: the module's scratch folder (a pytest tmp folder, removed after the session)
+_SCRATCH: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _scratch(tmp_path_factory):
+    _SCRATCH[:] = [str(tmp_path_factory.mktemp("screenshots"))]
+    yield
 
 
 def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
@@ -143,12 +159,12 @@ def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
     _click_when_visible(browser, By.CSS_SELECTOR, "a.filter[name='employer']")
     _wait(browser).until(lambda d: d.find_elements(
         By.CSS_SELECTOR, "select[data-url].select2-hidden-accessible"))
-    browser.find_element(By.CSS_SELECTOR, "select[data-url] + .select2 .select2-selection").click()
-    browser.find_element(By.CSS_SELECTOR, ".select2-search__field").send_keys("湖北")
+    _find(browser, By.CSS_SELECTOR, "select[data-url] + .select2 .select2-selection").click()
+    _find(browser, By.CSS_SELECTOR, ".select2-search__field").send_keys("湖北")
     option = _wait(browser).until(lambda d: next(
         (o for o in d.find_elements(By.CSS_SELECTOR, ".select2-results__option") if o.text == "湖北大学"), False))
     option.click()
-    browser.find_element(By.CSS_SELECTOR, "#filter_form button[type=submit]").click()
+    _find(browser, By.CSS_SELECTOR, "#filter_form button[type=submit]").click()
     _wait(browser).until(lambda d: "_flt_" in d.current_url)
     rows = browser.find_elements(By.XPATH, "//tr[.//a[contains(@href, '/persons/show/')]]")
     assert rows and all("湖北大学" in row.text for row in rows)
@@ -163,15 +179,15 @@ def test_reviewer_approves_a_title_change_from_its_detail_page(browser, server, 
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
     browser.get(server + "/review/person_change/list/")
-    browser.find_element(By.CSS_SELECTOR, "a[href*='/review/person_change/show/']").click()
-    browser.find_element(By.ID, "tab-changes").click()
-    table = browser.find_element(By.ID, "changes-table").text
+    _find(browser, By.CSS_SELECTOR, "a[href*='/review/person_change/show/']").click()
+    _find(browser, By.ID, "tab-changes").click()
+    table = _find(browser, By.ID, "changes-table").text
     assert "职称级别" in table and "副高级" in table
-    browser.find_element(By.ID, "approve-one").click()
+    _find(browser, By.ID, "approve-one").click()
     # the decision asks first, in the same styled dialog the batch actions use
     _wait(browser).until(lambda d: d.find_element(By.ID, "modal-confirm").is_displayed())
     assert "通过" in browser.find_element(By.CSS_SELECTOR, "#modal-confirm .modal-text").text
-    browser.find_element(By.ID, "modal-confirm-ok").click()
+    _find(browser, By.ID, "modal-confirm-ok").click()
     _wait(browser).until(lambda d: "已处理 1 条" in d.page_source)
     assert "/review/person_change/list/" in browser.current_url      # back to the list it came from
     browser.save_screenshot(str(server_screenshot_path("approved")))
@@ -182,6 +198,6 @@ def test_batch_action_without_a_selection_says_so_in_chinese(browser, server):
 
     _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
     browser.get(server + "/review/person_registration/list/")
-    browser.find_element(By.XPATH, "//*[contains(@class, 'dropdown-toggle') and contains(., '操作')]").click()
-    browser.find_element(By.XPATH, "//a[contains(., '审核通过')]").click()
+    _find(browser, By.XPATH, "//*[contains(@class, 'dropdown-toggle') and contains(., '操作')]").click()
+    _find(browser, By.XPATH, "//a[contains(., '审核通过')]").click()
     _wait(browser).until(lambda d: "未选择任何记录" in d.find_element(By.ID, "modal-alert").text)

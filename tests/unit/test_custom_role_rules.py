@@ -11,7 +11,7 @@ from app.actor import Actor
 from tests.conftest import EDU_ID, HEALTH_ID, PROVINCE_ID, WH_HEALTH_ID
 
 HEALTH = "湖北省卫生健康委员会"
-VIEW_PERSONS = [("can_read", "Person"), ("menu_access", "Personnel"), ("menu_access", "Persons")]
+VIEW_PERSONS = [("can_read", "Person"), ("menu_access", "Subordinate organisations"), ("menu_access", "Persons")]
 
 
 @pytest.fixture()
@@ -239,9 +239,15 @@ def test_set_holders_grants_and_revokes_within_the_organisation_only(ctx):
     role = service.create_role(Actor.of(actor), "审核员", _pvs(VIEW_PERSONS))
     other = _new_admin(HEALTH, 942)
     change = service.set_holders(Actor.of(actor), role.id, [other.id])
+    # an administrator's only role cannot be taken back: they would stop being an administrator
+    with pytest.raises(service.RoleError, match="将没有任何角色"):
+        service.set_holders(Actor.of(actor), role.id, [])
+    other.roles.append(_role_named("主管部门管理员"))
+    db.session.commit()
     assert [a.id for a in change.grant] == [other.id] and change.revoke == []
     assert [a.id for a in service.holders(role.id)] == [other.id]
     assert [r.action for r in _audit("account", other.id)] == ["grant_role"]
+    assert [a.id for a in service.holders(role.id)] == [other.id]
 
     person = db.session.query(Account).filter(Account.user_type == UserType.personnel).first()
     for outsider in (_account(EDU_ID).id, _account(WH_HEALTH_ID).id, person.id, "abc"):

@@ -159,11 +159,18 @@ def test_audit_rows_of_account_management_read_in_chinese(app, fresh_world, clie
         unit_admin = db.session.query(Account.id).filter_by(username=HOSPITAL_ID).scalar()
     client.post(f"/subordinates/admins/{hospital}/active/{unit_admin}", data={"active": "0"})
     client.post(f"/subordinates/admins/{hospital}/reset/{unit_admin}")
-    client.post("/orgadmins/add/register", data={
-        "id_type": "id_card", "id_number": make_id_number("420103", datetime.date(1991, 3, 4), 909), "real_name": "审计测", "password": "Audit2026x",
-        "conf_password": "Audit2026x"})
+    with app.app_context():
+        from flask_appbuilder.security.sqla.models import Role
+
+        full_role = db.session.query(Role.id).filter_by(name="主管部门管理员").scalar()
+    response = client.post("/orgadmins/add/register", data={
+        "id_type": "id_card", "id_number": make_id_number("420103", datetime.date(1991, 3, 4), 909),
+        "real_name": "审计测", "password": "Audit2026x", "conf_password": "Audit2026x", "roles": [str(full_role)]})
+    assert response.status_code == 302
     page = client_for(id_number).get("/auditlog/list/").get_data(as_text=True)
-    assert "禁用账号" in page and "重置密码" in page and "注册管理员" in page
+    rows = "".join(_rows(page))
+    assert "禁用账号" in rows and "重置密码" in rows and "注册管理员" in rows
+    assert "角色：主管部门管理员" in rows
     assert english_words(page) == set(), sorted(english_words(page))
 
 
@@ -185,6 +192,44 @@ def test_rows_of_other_areas_read_in_chinese(app, fresh_world, client_for):
         audit.record("update", health, actor=Actor.system(), before={"status": "approved", "type": "supervisory"},
                      after={"status": "disabled", "type": "supervisory"})
         db.session.commit()
+        health_id = health.id
     page = client_for(HEALTH_ID).get("/auditlog/list/").get_data(as_text=True)
     assert "分配角色" in page and "角色名称：审核员" in page and "机构类型：主管部门" in page
     assert english_words(page) == set(), sorted(english_words(page))
+    # the internal name (org<id>:审核员) exists only to keep FAB's role names unique: never shown
+    assert f"org{health_id}:" not in page
+    # permissions read as the role screen shows them, one screen per entry, no menu entries
+    assert "机构档案（含下级主管部门）：查看" in page and "专技人员档案：维护" in page and "菜单：" not in page
+
+
+def test_role_lists_of_accounts_read_as_people_named_the_roles(app, fresh_world, client_for):
+    """Account edits store role ids, older rows internal names: both read as the names people gave."""
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+    from app.models import Account, Organisation, OrganisationRole
+    from app.services import audit
+    from app.services.custom_roles import remove_role_rows
+
+    with app.app_context():
+        health = db.session.query(Organisation).filter_by(name="湖北省卫生健康委员会").one()
+        custom = OrganisationRole(name=f"org{health.id}:注册审核员", label="注册审核员", organisation_id=health.id)
+        db.session.add(custom)
+        db.session.flush()
+        full = db.session.query(Role).filter_by(name="主管部门管理员").one()
+        account = db.session.query(Account).filter_by(username=HEALTH_ID).one()
+        audit.record("update", account, actor=Actor.system(), object_type="ab_user",
+                     before={"roles": [full.id]}, after={"roles": [full.id, custom.id]})
+        audit.record("remove_admin", account, actor=Actor.system(), object_type="account",
+                     before={"roles": [f"org{health.id}:注册审核员"]}, after={"roles": []})
+        db.session.commit()
+        custom_id, health_id = custom.id, health.id
+    try:
+        page = client_for(HEALTH_ID).get("/auditlog/list/").get_data(as_text=True)
+        rows = "".join(_rows(page))
+        assert "角色：主管部门管理员、注册审核员" in rows and "角色：注册审核员" in rows
+        assert f"org{health_id}:" not in page
+    finally:
+        with app.app_context():
+            remove_role_rows(custom_id)
+            db.session.commit()

@@ -15,7 +15,11 @@ from tests.web.test_chinese_ui import english_words
 HEALTH = "湖北省卫生健康委员会"
 EDU = "湖北省教育厅"
 #: what a "personnel viewer" role grants: read personnel and see their menu
-VIEW_PERSONS = [("can_read", "Person"), ("menu_access", "Personnel"), ("menu_access", "Persons")]
+VIEW_PERSONS = [("can_read", "Person"), ("menu_access", "Subordinate organisations"), ("menu_access", "Persons")]
+#: every role also carries the holder's own account and password change
+OWN_ACCOUNT = [("can_self", "Account"), ("can_write", "ChangePassword")]
+#: the picker's tick for the same: 专技人员档案：查看
+READ_PERSONS = "Person:read"
 
 
 # ------------------------------------------------------------------ helpers
@@ -135,13 +139,24 @@ def _client(app, id_number: str):
     return client
 
 
-def _create(client, label: str, pv_ids) -> object:
-    return client.post("/customroles/add", data={"label": label, "permissions": [str(p) for p in pv_ids]})
+def _create(client, label: str, grants) -> object:
+    return client.post("/customroles/add", data={"label": label, "grants": list(grants)})
 
 
-def _offered(page: str) -> set[int]:
-    select = re.search(r'<select[^>]*name="permissions".*?</select>', page, re.S).group(0)
-    return {int(v) for v in re.findall(r'<option[^>]*value="(\d+)"', select)}
+def _offered(page: str) -> set[str]:
+    """The ticks the permission picker offers ("Person:read", "Person:write", ...)."""
+    picker = re.search(r'<div class="grant-picker".*?</div>', page, re.S).group(0)
+    return set(re.findall(r'name="grants" value="([^"]+)"', picker))
+
+
+def _grant_pvs(app, id_number: str) -> dict[str, set[int]]:
+    from app.extensions import db
+    from app.models import Account
+    from app.services.custom_roles import offered_grants
+
+    with app.app_context():
+        actor = db.session.query(Account).filter_by(username=id_number).one()
+        return {grant.token: set(grant.permission_ids) for grant in offered_grants(actor.id)}
 
 
 def _roles_select(page: str) -> str:
@@ -180,23 +195,49 @@ def _held(app, id_number: str) -> set[int]:
 
 def test_offered_permissions_are_exactly_the_admins_own(app, client_for):
     page = client_for(HEALTH_ID).get("/customroles/add").get_data(as_text=True)
-    assert _offered(page) == _held(app, HEALTH_ID)
-    assert _pv(app, "can_read", "Person") in _offered(page)
-    assert _pv(app, "can_write", "Role") not in _offered(page)
-    assert "专技人员：查看" in page  # readable labels, not "can read on Person"
+    offered = _offered(page)
+    grants = _grant_pvs(app, HEALTH_ID)
+    assert offered == set(grants)
+    held = _held(app, HEALTH_ID)
+    assert all(pvs <= held for pvs in grants.values())
+    # together the ticks cover everything the admin holds, besides their own account
+    assert set().union(*grants.values()) | set(_pvs(app, OWN_ACCOUNT)) == held
+    assert {READ_PERSONS, "Person:write", "RegistrationReview:write"} <= offered
+    assert "Role:write" not in offered and "ApiDocs:read" not in offered
 
+
+def test_permissions_are_grouped_by_module_in_plain_words(app, client_for):
+    page = client_for(HEALTH_ID).get("/customroles/add").get_data(as_text=True)
+    picker = re.search(r'<div class="grant-picker".*?</div>', page, re.S).group(0)
+    # the manual's modules and sub-modules head the groups, in the menu's order
+    headings = re.findall(r'<h5 class="grant-module">([^<]+)</h5>', picker)
+    assert headings[0] == "账户管理"
+    captions = re.findall(r"<caption>([^<]+)</caption>", picker)
+    assert captions[:2] == ["本级机构管理", "下属机构管理"]
+    assert captions.index("注册审核管理") < captions.index("变更审核管理")
+    # one row per screen, ticks in plain words; no raw permission entries
+    assert re.search(r"<th[^>]*>专技人员档案</th>", picker)
+    assert "查看" in picker and "维护" in picker and "审核" in picker
+    for raw in ("菜单：", "：维护<", "审核接口：", "can_", "menu_access"):
+        assert raw not in picker, raw
+    assert len(re.findall(r"<tr>", picker)) < 20   # not 46 raw entries
 
 def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, client_for):
     app = world
     health = client_for(HEALTH_ID)
-    response = _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    response = _create(health, "人员查询员", [READ_PERSONS])
     assert response.status_code == 302
     role_id, name, pairs = _role(app, HEALTH, "人员查询员")
-    assert pairs == set(VIEW_PERSONS)
+    assert pairs == set(VIEW_PERSONS) | set(OWN_ACCOUNT)
     assert name == f"org{_org_id(app, HEALTH)}:人员查询员"
-    assert "人员查询员" in health.get("/customroles/list/").get_data(as_text=True)
+    listing = health.get("/customroles/list/").get_data(as_text=True)
+    assert "人员查询员" in listing and "专技人员档案：查看" in listing
+    assert name not in listing   # never the internal name
 
+    # an admin who holds another role of the organisation only
+    _create(health, "信息查看员", ["OwnOrganisation:read"])
     other_id, other_number = _make_admin(app, HEALTH, 931)
+    health.post(f"/customroles/assign/{_role(app, HEALTH, '信息查看员')[0]}", data={"accounts": [str(other_id)]})
     other = _client(app, other_number)
     assert _denied(other.get("/persons/list/"))
 
@@ -211,19 +252,31 @@ def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, cli
     assert _denied(other.get("/customroles/list/"))     # and nothing else
     assert _denied(other.get("/organisations/list/"))
     assert _audit_actions(app, "custom_role", role_id) == ["create"]
-    assert _audit_actions(app, "account", other_id) == ["grant_role"]
+    assert _audit_actions(app, "account", other_id) == ["grant_role", "grant_role"]
 
     # taking it back takes the access away again
     assert health.post(f"/customroles/assign/{role_id}", data={}).status_code == 302
     assert name not in _roles_of(app, other_number)
     assert _denied(other.get("/persons/list/"))
-    assert _audit_actions(app, "account", other_id) == ["grant_role", "revoke_role"]
+    assert _audit_actions(app, "account", other_id) == ["grant_role", "grant_role", "revoke_role"]
+
+
+def test_taking_back_an_admins_last_role_is_refused(world, client_for):
+    app = world
+    health = client_for(HEALTH_ID)
+    _create(health, "人员查询员", [READ_PERSONS])
+    role_id, name, _ = _role(app, HEALTH, "人员查询员")
+    other_id, other_number = _make_admin(app, HEALTH, 937)
+    health.post(f"/customroles/assign/{role_id}", data={"accounts": [str(other_id)]})
+    page = health.post(f"/customroles/assign/{role_id}", data={}).get_data(as_text=True)
+    assert "将没有任何角色" in page
+    assert _roles_of(app, other_number) == {name}      # still an administrator, still this role
 
 
 def test_role_can_be_given_through_the_account_form(world, client_for):
     app = world
     health = client_for(HEALTH_ID)
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     role_id, name, _ = _role(app, HEALTH, "人员查询员")
     other_id, other_number = _make_admin(app, HEALTH, 932, role_names=["主管部门管理员"])
 
@@ -241,21 +294,22 @@ def test_role_can_be_given_through_the_account_form(world, client_for):
 def test_edit_and_delete_own_role(world, client_for):
     app = world
     health = client_for(HEALTH_ID)
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     role_id, _, _ = _role(app, HEALTH, "人员查询员")
 
     page = health.get(f"/customroles/edit/{role_id}").get_data(as_text=True)
     assert 'value="人员查询员"' in page
+    assert re.search(r'value="Person:read"[^>]*checked', page)          # the role's ticks are shown
+    assert not re.search(r'value="Person:write"[^>]*checked', page)
     wanted = VIEW_PERSONS + [("can_write", "Person")]
-    response = health.post(f"/customroles/edit/{role_id}",
-                           data={"label": "人员维护员", "permissions": [str(p) for p in _pvs(app, wanted)]})
+    response = health.post(f"/customroles/edit/{role_id}", data={"label": "人员维护员", "grants": ["Person:write"]})
     assert response.status_code == 302
     assert _role(app, HEALTH, "人员查询员") is None
     new_id, name, pairs = _role(app, HEALTH, "人员维护员")
-    assert new_id == role_id and pairs == set(wanted) and name.endswith(":人员维护员")
+    assert new_id == role_id and pairs == set(wanted) | set(OWN_ACCOUNT) and name.endswith(":人员维护员")
 
     # a role still given to someone is not deleted
-    other_id, _ = _make_admin(app, HEALTH, 933)
+    other_id, _ = _make_admin(app, HEALTH, 933, role_names=["主管部门管理员"])
     health.post(f"/customroles/assign/{role_id}", data={"accounts": [str(other_id)]})
     page = health.post(f"/customroles/delete/{role_id}", follow_redirects=True).get_data(as_text=True)
     assert "请先" in page and _role(app, HEALTH, "人员维护员") is not None
@@ -268,8 +322,8 @@ def test_edit_and_delete_own_role(world, client_for):
 def test_same_role_name_in_two_organisations(world, client_for):
     app = world
     health, edu = client_for(HEALTH_ID), client_for(EDU_ID)
-    assert _create(health, "审核员", _pvs(app, VIEW_PERSONS)).status_code == 302
-    assert _create(edu, "审核员", _pvs(app, VIEW_PERSONS)).status_code == 302
+    assert _create(health, "审核员", [READ_PERSONS]).status_code == 302
+    assert _create(edu, "审核员", [READ_PERSONS]).status_code == 302
     health_role, edu_role = _role(app, HEALTH, "审核员"), _role(app, EDU, "审核员")
     assert health_role[0] != edu_role[0] and health_role[1] != edu_role[1]
 
@@ -280,14 +334,14 @@ def test_same_role_name_in_two_organisations(world, client_for):
 
     # but twice in one organisation is refused next to the field, nothing saved
     before = _role_count(app)
-    page = _create(health, "审核员", _pvs(app, VIEW_PERSONS)).get_data(as_text=True)
+    page = _create(health, "审核员", [READ_PERSONS]).get_data(as_text=True)
     assert "已有同名角色" in page
     assert _role_count(app) == before
 
 
 def test_another_organisations_role_answers_404_everywhere(world, client_for):
     app = world
-    _create(client_for(HEALTH_ID), "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(client_for(HEALTH_ID), "人员查询员", [READ_PERSONS])
     role_id, name, pairs = _role(app, HEALTH, "人员查询员")
     for id_number in (EDU_ID, WH_HEALTH_ID):  # another department, and a child of the owner
         client = client_for(id_number)
@@ -295,7 +349,7 @@ def test_another_organisations_role_answers_404_everywhere(world, client_for):
                     f"/customroles/assign/{role_id}"):
             assert client.get(url).status_code == 404, (id_number, url)
         assert client.post(f"/customroles/edit/{role_id}", data={
-            "label": "改名", "permissions": [str(p) for p in _pvs(app, VIEW_PERSONS)]}).status_code == 404
+            "label": "改名", "grants": [READ_PERSONS]}).status_code == 404
         assert client.post(f"/customroles/delete/{role_id}").status_code == 404
         assert client.post(f"/customroles/assign/{role_id}", data={
             "accounts": [str(_account_id(app, id_number))]}).status_code == 404
@@ -309,18 +363,17 @@ def test_posting_a_permission_that_was_not_offered_is_refused(world, client_for)
     app = world
     health = client_for(HEALTH_ID)
     before = _role_count(app)
-    for extra in (_pv(app, "can_write", "Role"), _pv(app, "can_get", "OpenApi"), 999999):
-        response = _create(health, "越权角色", _pvs(app, VIEW_PERSONS) + [extra])
+    for extra in ("Role:write", "ApiDocs:read", "Nothing:read", str(_pv(app, "can_write", "Role")), ""):
+        response = _create(health, "越权角色", [READ_PERSONS, extra])
         assert response.status_code == 200
         assert "无效的选项" in response.get_data(as_text=True)
     assert _role_count(app) == before
 
     # nor by editing an existing role
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     role_id, name, pairs = _role(app, HEALTH, "人员查询员")
     response = health.post(f"/customroles/edit/{role_id}", data={
-        "label": "人员查询员", "permissions": [str(p) for p in _pvs(app, VIEW_PERSONS)]
-        + [str(_pv(app, "can_write", "Role"))]})
+        "label": "人员查询员", "grants": [READ_PERSONS, "Role:write"]})
     assert response.status_code == 200
     assert _role(app, HEALTH, "人员查询员") == (role_id, name, pairs)
 
@@ -328,7 +381,7 @@ def test_posting_a_permission_that_was_not_offered_is_refused(world, client_for)
 def test_copy_role_is_for_the_province_only(world, client_for):
     app = world
     health = client_for(HEALTH_ID)
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     own_id = _role(app, HEALTH, "人员查询员")[0]
     province_role = _role_id_by_name(app, "省级管理员")
     before = _role_count(app)
@@ -362,9 +415,8 @@ def test_built_in_roles_answer_404_on_the_custom_role_screens(world, client_for,
     health = client_for(HEALTH_ID)
     for url in (f"/customroles/show/{role_id}", f"/customroles/edit/{role_id}", f"/customroles/assign/{role_id}"):
         assert health.get(url).status_code == 404, url
-    wide = _pvs(app, VIEW_PERSONS)
     assert health.post(f"/customroles/edit/{role_id}",
-                       data={"label": name, "permissions": [str(p) for p in wide]}).status_code == 404
+                       data={"label": name, "grants": [READ_PERSONS]}).status_code == 404
     assert health.post(f"/customroles/delete/{role_id}").status_code == 404
     assert health.post(f"/customroles/assign/{role_id}",
                        data={"accounts": [str(_account_id(app, HEALTH_ID))]}).status_code == 404
@@ -382,7 +434,7 @@ def test_account_form_never_grants_a_role_the_admin_may_not_hand_out(world, clie
     app = world
     health, edu = client_for(HEALTH_ID), client_for(EDU_ID)
     other_id, other_number = _make_admin(app, HEALTH, 934, role_names=["主管部门管理员"])
-    _create(edu, "教育厅审核员", _pvs(app, VIEW_PERSONS))
+    _create(edu, "教育厅审核员", [READ_PERSONS])
     edu_role = _role(app, EDU, "教育厅审核员")[0]
     kept = _role_id_by_name(app, "主管部门管理员")
     roles_select = _roles_select(health.get(f"/users/edit/{other_id}").get_data(as_text=True))
@@ -392,7 +444,7 @@ def test_account_form_never_grants_a_role_the_admin_may_not_hand_out(world, clie
         assert _roles_of(app, other_number) == {"主管部门管理员"}
     # nor through 分配角色: an EDU role is not HEALTH's, an EDU admin is not HEALTH's admin
     assert health.post(f"/customroles/assign/{edu_role}", data={"accounts": [str(other_id)]}).status_code == 404
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     own_role = _role(app, HEALTH, "人员查询员")
     page = health.post(f"/customroles/assign/{own_role[0]}",
                        data={"accounts": [str(_account_id(app, EDU_ID))]}).get_data(as_text=True)
@@ -414,11 +466,9 @@ def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, 
     cannot hand themselves (or edit, or delete) a role that grants more than they hold."""
     app = world
     health = client_for(HEALTH_ID)
-    manager_pairs = [("can_read", "CustomRole"), ("can_write", "CustomRole"), ("can_read", "Account"),
-                     ("can_write", "Account"), ("menu_access", "Account management"),
-                     ("menu_access", "Custom roles"), ("menu_access", "Accounts")]
-    _create(health, "角色管理员", _pvs(app, manager_pairs))
-    _create(health, "人员维护员", _pvs(app, VIEW_PERSONS + [("can_write", "Person")]))
+    manager_grants = ["CustomRole:write", "Account:write"]
+    _create(health, "角色管理员", manager_grants)
+    _create(health, "人员维护员", ["Person:write"])
     manager_role, manager_name, _ = _role(app, HEALTH, "角色管理员")
     wide_role, wide_name, wide_pairs = _role(app, HEALTH, "人员维护员")
     limited_id, limited_number = _make_admin(app, HEALTH, 935)
@@ -426,7 +476,7 @@ def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, 
     limited = _client(app, limited_number)
 
     page = limited.get("/customroles/add").get_data(as_text=True)
-    assert _offered(page) == set(_pvs(app, manager_pairs))
+    assert _offered(page) == {"CustomRole:read", "CustomRole:write", "Account:read", "Account:write"}
     roles_select = _roles_select(limited.get(f"/users/edit/{limited_id}").get_data(as_text=True))
     assert f'<option value="{wide_role}"' not in roles_select
     _post_account_roles(limited, app, limited_id, "测试管理员935", [manager_role, wide_role])
@@ -435,9 +485,8 @@ def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, 
     for response in (
         limited.post(f"/customroles/assign/{wide_role}", data={"accounts": [str(limited_id)]},
                      follow_redirects=True),
-        limited.post(f"/customroles/edit/{wide_role}", data={
-            "label": "人员维护员", "permissions": [str(p) for p in _pvs(app, manager_pairs)]},
-            follow_redirects=True),
+        limited.post(f"/customroles/edit/{wide_role}", data={"label": "人员维护员", "grants": manager_grants},
+                     follow_redirects=True),
         limited.post(f"/customroles/delete/{wide_role}", follow_redirects=True),
     ):
         assert "您自己不具备的权限" in response.get_data(as_text=True)
@@ -459,15 +508,15 @@ def test_there_is_no_rest_endpoint_for_roles(app, api_for):
 def test_custom_role_pages_are_chinese(world, client_for):
     app = world
     health = client_for(HEALTH_ID)
-    _create(health, "人员查询员", _pvs(app, VIEW_PERSONS))
+    _create(health, "人员查询员", [READ_PERSONS])
     role_id = _role(app, HEALTH, "人员查询员")[0]
     for url in ("/customroles/list/", "/customroles/add", f"/customroles/edit/{role_id}",
                 f"/customroles/show/{role_id}", f"/customroles/assign/{role_id}"):
         response = health.get(url)
         assert response.status_code == 200, url
         assert english_words(response.get_data(as_text=True)) == set(), url
-    for response in (_create(health, "", []), _create(health, "人员查询员", _pvs(app, VIEW_PERSONS)),
-                     _create(health, "x" * 41, _pvs(app, VIEW_PERSONS))):
+    for response in (_create(health, "", []), _create(health, "人员查询员", [READ_PERSONS]),
+                     _create(health, "x" * 41, [READ_PERSONS])):
         page = response.get_data(as_text=True)
         assert response.status_code == 200
         assert english_words(page) == set(), sorted(english_words(page))
@@ -490,3 +539,9 @@ def test_role_changes_on_the_account_form_are_audited(app, fresh_world, client_f
         row = db.session.query(AuditLog).filter_by(object_type="ab_user", object_id=pk, action="update").order_by(
             AuditLog.id.desc()).first()
         assert row is not None and f"[{supervisory}]" in row.before and '"roles": []' in row.after
+
+
+def test_the_account_forms_roles_field_reads_role(app, client_for):
+    page = client_for(PROVINCE_ID).get("/users/add").get_data(as_text=True)
+    label = re.search(r'<label for="roles"[^>]*>\s*([^<\s]+)', page).group(1)
+    assert label == "角色"

@@ -72,10 +72,24 @@ def _audit_actions(app, object_id):
                 .order_by(AuditLog.id)]
 
 
+def _role_id(app, name):
+    from flask_appbuilder.security.sqla.models import Role
+
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.query(Role.id).filter(Role.name == name).scalar()
+
+
+def _full(app, name="主管部门管理员"):
+    """The roles field as the wizard posts it by default: the organisation's full administrator role."""
+    return [str(_role_id(app, name))]
+
+
 def _register(client, app, id_number, name="钱新管", dept="人事处", password=NEW_PASSWORD, **extra):
     data = {"id_type": "id_card", "id_number": id_number, "real_name": name, "phone": "13800001111",
             "password": password, "conf_password": password,
-            "department_id": _dept_id(app, HEALTH, dept) if dept else ""}
+            "department_id": _dept_id(app, HEALTH, dept) if dept else "", "roles": _full(app)}
     data.update(extra)
     return client.post("/orgadmins/add/register", data=data)
 
@@ -196,7 +210,7 @@ def test_add_an_existing_user_by_id_number_after_confirming_the_name(app, fresh_
     assert _account(app, id_number)["user_type"] == "personnel"    # nothing changed before confirming
     response = client.post("/orgadmins/add/existing", data={
         "id_type": "id_card", "id_number": id_number, "confirm": "1",
-        "department_id": _dept_id(app, HEALTH, "办公室")})
+        "department_id": _dept_id(app, HEALTH, "办公室"), "roles": _full(app)})
     assert response.status_code == 302
     account = _account(app, id_number)
     assert account["org"] == HEALTH and account["user_type"] == "supervisory" and account["dept"] == "办公室"
@@ -234,7 +248,8 @@ def test_employer_unit_makes_one_of_its_people_an_admin(app, fresh_world, client
     assert [r["text"] for r in results] == [f"周护士（{id_number}）"]
     account_id = results[0]["id"]
     response = client.post("/orgadmins/add/member", data={
-        "account_id": account_id, "department_id": _dept_id(app, HOSPITAL, "护理部")})
+        "account_id": account_id, "department_id": _dept_id(app, HOSPITAL, "护理部"),
+        "roles": _full(app, "用人单位管理员")})
     assert response.status_code == 302
     account = _account(app, id_number)
     assert account["user_type"] == "employer" and account["org"] == HOSPITAL and account["dept"] == "护理部"
@@ -245,10 +260,11 @@ def test_employer_unit_makes_one_of_its_people_an_admin(app, fresh_world, client
 def test_member_of_another_organisation_is_404(app, fresh_world, client_for):
     id_number = _person_with_login(app, HOSPITAL, 302)
     account_id = _account(app, id_number)["id"]
-    response = client_for(EDU_ID).post("/orgadmins/add/member", data={"account_id": account_id})
+    response = client_for(EDU_ID).post("/orgadmins/add/member", data={"account_id": account_id,
+                                                                       "roles": _full(app)})
     assert response.status_code == 404
     assert _account(app, id_number)["user_type"] == "personnel"
-    assert client_for(EDU_ID).get("/orgadmins/candidates?q=").json["results"] == []
+    assert account_id not in [r["id"] for r in client_for(EDU_ID).get("/orgadmins/candidates?q=").json["results"]]
 
 
 def test_removed_admin_can_be_chosen_again_as_member(app, fresh_world, client_for):
@@ -268,7 +284,8 @@ def test_removed_admin_can_be_chosen_again_as_member(app, fresh_world, client_fo
     assert "/login" in login(app.test_client(), id_number, password="Second2026x").headers["Location"]
     results = client.get("/orgadmins/candidates?q=钱").json["results"]
     assert [r["id"] for r in results] == [account_id]
-    assert client.post("/orgadmins/add/member", data={"account_id": account_id}).status_code == 302
+    assert client.post("/orgadmins/add/member", data={"account_id": account_id,
+                                                      "roles": _full(app)}).status_code == 302
     account = _account(app, id_number)
     assert account["active"] and account["roles"] == ["主管部门管理员"]
 
@@ -377,7 +394,7 @@ def test_province_admin_manages_the_provinces_admins(app, fresh_world, client_fo
     client = client_for(PROVINCE_ID)
     response = client.post("/orgadmins/add/register", data={
         "id_type": "id_card", "id_number": id_number, "real_name": "省新管", "password": NEW_PASSWORD,
-        "conf_password": NEW_PASSWORD})
+        "conf_password": NEW_PASSWORD, "roles": _full(app, "省级管理员")})
     assert response.status_code == 302
     account = _account(app, id_number)
     assert account["org"] == "湖北省人力资源和社会保障厅" and account["roles"] == ["省级管理员"]

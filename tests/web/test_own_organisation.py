@@ -201,7 +201,7 @@ def test_department_with_people_cannot_be_deleted(app, client_for):
         pk = dept.id
         people = db.session.query(Person).filter_by(internal_department_id=pk).count()
     assert people > 0
-    client = client_for(HEALTH_ID)
+    client = client_for(HOSPITAL_ID)
     response = client.post(f"/departments/delete/{pk}", follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "不能删除" in page or "无法删除" in page
@@ -220,3 +220,59 @@ def test_other_department_cannot_delete_the_department(app, client_for):
     assert client_for(EDU_ID).post(f"/departments/delete/{pk}").status_code == 404
     with app.app_context():
         assert db.session.get(InternalDepartment, pk) is not None
+
+
+def test_manage_internal_departments_is_the_own_organisations_only(app, fresh_world, client_for):
+    from app.extensions import db
+    from app.models import InternalDepartment, Organisation
+
+    client = client_for(HEALTH_ID)
+    listing = client.get("/departments/list/").get_data(as_text=True)
+    assert "科技教育处" in listing and "护理部" not in listing and "人事科" not in listing
+    # a department added here belongs to the own organisation, whatever is posted
+    with app.app_context():
+        hospital = db.session.query(Organisation.id).filter_by(name=HOSPITAL).scalar()
+    assert client.post("/departments/add", data={"name": "继续教育处", "remark": "",
+                                                 "organisation": hospital}).status_code == 302
+    with app.app_context():
+        added = db.session.query(InternalDepartment).filter_by(name="继续教育处").one()
+        assert added.organisation.name == HEALTH
+        nursing = (db.session.query(InternalDepartment.id).join(Organisation)
+                   .filter(Organisation.name == HOSPITAL, InternalDepartment.name == "护理部").scalar())
+    # a subordinate's departments are not reached here: 404 on every path
+    for url in (f"/departments/show/{nursing}", f"/departments/edit/{nursing}"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/departments/edit/{nursing}", data={"name": "改名"}).status_code == 404
+    assert client.post(f"/departments/delete/{nursing}").status_code == 404
+    with app.app_context():
+        assert db.session.get(InternalDepartment, nursing).name == "护理部"
+
+
+def test_a_subordinates_departments_are_shown_with_it(app, client_for):
+    from app.extensions import db
+    from app.models import Organisation
+
+    with app.app_context():
+        hospital = db.session.query(Organisation.id).filter_by(name=HOSPITAL).scalar()
+    page = client_for(HEALTH_ID).get(f"/subordinates/show/{hospital}").get_data(as_text=True)
+    assert "内设部门" in page and "护理部" in page and "医务处" in page
+    assert client_for(EDU_ID).get(f"/subordinates/show/{hospital}").status_code == 404
+
+
+def test_bad_department_input_is_refused_and_changes_nothing(app, client_for):
+    from app.extensions import db
+    from app.models import InternalDepartment
+
+    def count():
+        with app.app_context():
+            return db.session.query(InternalDepartment).count()
+
+    client = client_for(HEALTH_ID)
+    before = count()
+    for data in ({"name": ""}, {"name": "办公室"}, {"name": "x" * 300}):   # empty, a duplicate, too long
+        response = client.post("/departments/add", data=data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, data
+        assert "alert-danger" in page or "has-error" in page or "field-error" in page, data
+        assert english_words(page) == set(), data
+    assert count() == before

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -269,6 +270,17 @@ def test_organisation_registration_creates_pending_organisation_and_inactive_sup
                                                              ReviewRequest.kind == kind))
         assert item.status.value == "pending" and item.submitted_by_id == admin.id
     assert "/login" in login(app.test_client(), new_id_number(900), PASSWORD, user_type).headers["Location"]
+
+
+@pytest.mark.parametrize("url, own, admin", [
+    ("/register/unit", "单位信息", "管理员（注册后为本单位超级管理员）"),
+    ("/register/base", "继续教育基地信息", "管理员（注册后为本基地超级管理员）"),
+])
+def test_registration_form_heads_the_applicants_own_details(app, url, own, admin):
+    page = app.test_client().get(url).get_data(as_text=True)
+    legends = re.findall(r"<legend>([^<]+)</legend>", page)
+    assert legends == [own, admin]
+    assert "所属机构" not in page and "本部门超级管理员" not in page
 
 
 def test_bad_uscc_is_refused_and_nothing_saved(app):

@@ -142,6 +142,29 @@ def test_add_person_form_lists_no_organisation_but_searches_in_scope(app, client
     assert client.get("/lookup/organisation?q=湖北省人民").json["results"] == []
 
 
+def test_organisation_pickers_match_anywhere_in_the_name(app, client_for):
+    client = client_for(HEALTH_ID)
+    found = [r["text"] for r in client.get("/lookup/organisation?type=employer&q=人民").json["results"]]
+    assert found == ["湖北省人民医院"]                       # not only names starting with 人民
+    hospitals = [r["text"] for r in client.get("/lookup/organisation?type=employer&q=医院").json["results"]]
+    assert {"湖北省人民医院", "武汉市第一医院", "湖北省中医院"} <= set(hospitals)
+    assert "武汉大学" not in hospitals and "湖北大学" not in hospitals   # still the viewer's subtree only
+    departments = [r["text"] for r in client.get("/lookup/department?q=教育").json["results"]]
+    assert "科技教育处" in departments
+
+
+def test_person_pickers_keep_the_indexed_prefix_search(app, client_for):
+    from app.extensions import db
+    from app.models import Person
+
+    with app.app_context():
+        name = db.session.query(Person.name).filter(Person.name.like("___")).order_by(Person.id).first()[0]
+    client = client_for(PROVINCE_ID)
+    assert name in [r["text"].split("（")[0] for r in client.get(f"/lookup/person?q={name}").json["results"]]
+    middle = name[1:]
+    assert all(r["text"].startswith(middle) for r in client.get(f"/lookup/person?q={middle}").json["results"])
+
+
 def test_lookup_returns_at_most_twenty_and_needs_a_login(app, client_for):
     rows = client_for(PROVINCE_ID).get("/lookup/person").json["results"]
     assert len(rows) == 20
@@ -177,10 +200,11 @@ def test_moving_a_person_out_of_scope_by_form_is_refused(app, client_for):
         assert person.name != "改名"
 
 
-def test_departments_of_other_subtrees_are_invisible(app, client_for):
+def test_manage_internal_departments_lists_only_the_own_organisations(app, client_for):
     page = client_for(WH_HEALTH_ID).get("/departments/list/?psize_InternalDepartmentView=100").get_data(as_text=True)
-    assert "急诊科" in page          # 武汉市第一医院
-    assert "护理部" not in page       # 湖北省人民医院 and 协和医院 only
+    assert "人事科" in page and "办公室" in page   # 武汉市卫生健康委员会's own
+    assert "急诊科" not in page      # 武汉市第一医院's: shown with that unit under 下属机构管理
+    assert "护理部" not in page       # another subtree's
 
 
 def test_account_list_and_reset_password_are_scoped(app, client_for):

@@ -193,6 +193,9 @@ def test_reset_password_shows_a_generated_password_once_and_forces_a_change(app,
     assert "/login" not in login(user, BASE_ID, password=password).headers["Location"]
     home = user.get("/")
     assert home.status_code == 302 and home.headers["Location"].endswith("/resetmypassword/form")
+    # the page says why: an administrator reset the password
+    reason = user.get(home.headers["Location"]).get_data(as_text=True)
+    assert "管理员已重置您的密码" in reason and "新密码" in reason
     assert user.get("/persons/list/").headers["Location"].endswith("/resetmypassword/form")
     changed = user.post("/resetmypassword/form", data={"old_password": password, "password": "Fresh2026x",
                                                        "conf_password": "Fresh2026x"})

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from app.workflow.declarations.training import CATEGORY, CATEGORY_LABEL
+from app.navigation import TRAINING_PLANS, category as menu_category
 
 
 def register(appbuilder) -> None:
     from app.admin.training.submissions import PlanView, ProgrammeView, SummaryView
 
-    category = dict(category=CATEGORY, category_label=CATEGORY_LABEL, category_icon="fa-check-square-o")
+    category = menu_category(TRAINING_PLANS)
     appbuilder.add_view(PlanView, "Annual training plans", label=_l("Annual training plan submission"),
                         icon="fa-calendar-plus-o", **category)
     appbuilder.add_view(ProgrammeView, "Programme declarations", label=_l("Training programme declaration"),

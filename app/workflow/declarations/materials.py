@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.models import WorkMaterial
+from app.navigation import WORK_MATERIALS
 from app.workflow.kinds import Kind, Menu, declare
 
-CATEGORY = "Work materials"
-CATEGORY_LABEL = _l("Annual work material submission")
+CATEGORY = WORK_MATERIALS
 AREA = "WorkMaterialReview"
 
 LABELS = {
@@ -19,7 +19,7 @@ LABELS = {
 
 MATERIAL = declare(Kind(
     key="work_material", model=WorkMaterial, label=_l("Work material review"), area=AREA,
-    menu=Menu(CATEGORY, "Work material review", "fa-folder-open", category_label=CATEGORY_LABEL),
+    menu=Menu(CATEGORY, "Work material review", "fa-folder-open"),
     list_columns=["year", "organisation", "title", "submitted_on", "status_text", "reviewed_on"],
     show_columns=["year", "organisation", "title", "remarks", "submitted_by", "submitted_on", "status_text",
                   "reviewed_by", "reviewed_on", "reject_reason"],

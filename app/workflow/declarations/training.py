@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.models import TrainingPlan, TrainingProgramme, WorkSummary
+from app.navigation import TRAINING_PLANS
 from app.workflow.kinds import Kind, Menu, declare
 
-CATEGORY = "Training plans"
-CATEGORY_LABEL = _l("Training plan management")
+CATEGORY = TRAINING_PLANS
 AREA = "TrainingPlanReview"
 
 COMMON_LABELS = {
@@ -31,7 +31,7 @@ SUMMARY_LABELS = {**COMMON_LABELS, "organisation": _l("Training base"), "text": 
 
 
 def _menu(name: str, icon: str) -> Menu:
-    return Menu(CATEGORY, name, icon, category_label=CATEGORY_LABEL)
+    return Menu(CATEGORY, name, icon)
 
 
 PLAN = declare(Kind(

@@ -5,12 +5,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.models import OrganisationType, Person, Transfer
+from app.navigation import TRANSFERS
 from app.roles import EMPLOYER, PROVINCE, SUPERVISORY
 from app.workflow.kinds import SUPERVISORS, Kind, Menu, Side, declare
 from app.workflow.states import Decision
 
-CATEGORY = "Transfers"
-CATEGORY_LABEL = _l("Personnel transfer")
+CATEGORY = TRANSFERS
 AREA = "TransferReview"
 
 LABELS = {
@@ -44,7 +44,7 @@ def move_transferred(ids, actor, now):
 
 TRANSFER = declare(Kind(
     key="transfer", model=Transfer, label=_l("Incoming transfer review"), area=AREA,
-    menu=Menu(CATEGORY, "Incoming transfers", "fa-sign-in", category_label=CATEGORY_LABEL),
+    menu=Menu(CATEGORY, "Incoming transfers", "fa-sign-in"),
     #: the receiving unit itself decides, and so do the departments above it
     sides=(Side("receiver", "to_org_id", strictly_above=False, label=_l("Receiving organisation")),),
     org_column="to_org_id",
