@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import EDU_ID, HOSPITAL_ID
-from tests.e2e.test_browser import _login, _wait, browser, server, server_screenshot_path  # noqa: F401
+from tests.e2e.test_browser import (  # noqa: F401
+    _login, _scratch, _wait, browser, server, server_screenshot_path)
 
 pytestmark = pytest.mark.e2e
 
