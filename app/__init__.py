@@ -27,6 +27,7 @@ def create_app(config=None) -> Flask:
     app.config.from_object(load_config(config))
     _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
+    _fake_password_hash(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
@@ -45,9 +46,30 @@ def create_app(config=None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+    from app.errors import install_api_error_model
+
+    install_api_error_model(app.appbuilder)
+    from app.headers import register_security_headers
+
+    register_security_headers(app)
+    from app.credentials import register_credentials
+
+    register_credentials(app)
     cli.register(app)
     app.before_request(_require_password_change)
     return app
+
+
+def _fake_password_hash(app: Flask) -> None:
+    """An unknown ID number costs one password check too, with the hashing the real ones use."""
+    import secrets
+
+    from werkzeug.security import generate_password_hash
+
+    if not app.config.get("AUTH_DB_FAKE_PASSWORD_HASH_CHECK"):
+        app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"] = generate_password_hash(
+            secrets.token_hex(16), method=app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+            salt_length=app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16))
 
 
 def _compile_catalog(directory: str) -> None:

@@ -22,6 +22,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("app.errors")
+#: every refused or failed API request is logged here (method, path, status, message)
+api_log = logging.getLogger("app.api")
 
 
 class AppError(Exception):
@@ -129,8 +131,6 @@ def error_response(status: int, message: str):
 
 
 def handle_app_error(exc: AppError):
-    if is_api_request():
-        log.info("API %s %s answered %s: %s", request.method, request.path, exc.status_code, exc.message)
     if isinstance(exc, InvalidInput) and not is_api_request() and request.method == "POST":
         back = _same_site_referrer()
         if back:
@@ -146,8 +146,12 @@ def handle_http_error(exc: HTTPException):
     message = HTTP_MESSAGES.get(status)
     if message is None:
         return exc
-    if is_api_request() and status >= 400:
-        log.info("API %s %s answered %s", request.method, request.path, status)
+    if status == 413:
+        from flask import current_app
+        from flask_babel import gettext
+
+        limit = current_app.config.get("MAX_UPLOAD_BYTES") or 0
+        message = gettext("The upload is too large: a file may be at most %(mb)d MB", mb=limit // (1024 * 1024))
     response = error_response(status, str(message))
     if status == 405 and isinstance(response, tuple):
         return response[0], status, {"Allow": ", ".join(exc.valid_methods or [])}
@@ -165,12 +169,39 @@ def handle_database_unavailable(exc: Exception):
     return error_response(503, str(Unavailable.default_message))
 
 
+def malformed_input(exc: BaseException) -> bool:
+    """Whether the database (or its driver) refused a value the request carried: a number out of range,
+    a value that is not one of an enumeration's, text the column cannot hold. The request is at fault,
+    not the code, so the answer is 400 "bad request" and nothing is changed. Views validate input first;
+    this is the net under that, so that no such input ever answers 500."""
+    from sqlalchemy.exc import DataError, StatementError
+
+    if isinstance(exc, (OverflowError, DataError)):
+        return True
+    if isinstance(exc, StatementError) and isinstance(exc.orig, (LookupError, OverflowError, DataError)):
+        return True
+    return False
+
+
+def _rollback() -> None:
+    from app.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # pragma: no cover - the connection is gone already
+        db.session.remove()
+
+
 def handle_unexpected(exc: Exception):
     """A 500 is a bug: log it with the traceback, tell the user nothing was changed."""
     from app.extensions import db
 
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
+    if malformed_input(exc):
+        log.warning("malformed input on %s %s: %s", request.method, request.path, exc)
+        _rollback()
+        return error_response(400, str(HTTP_MESSAGES[400]))
     log.exception("unhandled error on %s %s", request.method, request.path)
     try:
         db.session.rollback()
@@ -179,10 +210,65 @@ def handle_unexpected(exc: Exception):
     return error_response(500, str(HTTP_MESSAGES[500]))
 
 
+def api_exception_response(api, exc: BaseException):
+    """The one error model for REST resources: what FAB's ``@safe`` would turn into a 500.
+
+    ``install_api_error_model`` points every API's ``response_500`` here; ``@safe`` calls it while the
+    exception is being handled, so the exception is known: a refusal keeps its status and Chinese
+    message, HTTP errors (413, 404...) theirs, malformed input is a 400; only a real bug stays a 500.
+    """
+    if isinstance(exc, AppError):
+        _rollback()
+        return api.response(exc.status_code, message=exc.message)
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 500:
+        _rollback()
+        response = handle_http_error(exc)
+        return response if not isinstance(response, HTTPException) else api.response(exc.code, message=str(exc))
+    if malformed_input(exc):
+        log.warning("malformed input on %s %s: %s", request.method, request.path, exc)
+        _rollback()
+        return api.response(400, message=str(HTTP_MESSAGES[400]))
+    _rollback()
+    return api.response(500, message=str(HTTP_MESSAGES[500]))
+
+
+def install_api_error_model(appbuilder) -> None:
+    """Give every registered REST resource (ours, FAB's security and OpenAPI ones) the one error model."""
+    import sys
+    import types
+
+    from flask_appbuilder.api import BaseApi
+
+    def response_500(self, message=None):
+        exc = sys.exc_info()[1]
+        if exc is None:
+            return self.response(500, message=str(HTTP_MESSAGES[500]))
+        return api_exception_response(self, exc)
+
+    for view in appbuilder.baseviews:
+        if isinstance(view, BaseApi):
+            view.response_500 = types.MethodType(response_500, view)
+
+
+def log_api_refusal(response):
+    """Every API answer of 400 and above is logged, whoever produced it (our handlers, FAB, JWT)."""
+    if response.status_code >= 400 and is_api_request():
+        message = ""
+        if response.is_json:
+            body = response.get_json(silent=True)
+            if isinstance(body, dict):
+                message = body.get("message") or body.get("msg") or ""
+        level = logging.ERROR if response.status_code >= 500 else logging.WARNING
+        api_log.log(level, "API %s %s answered %s: %s", request.method, request.path, response.status_code,
+                    str(message)[:300])
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Registered once in create_app; views and APIs raise, never triage."""
     from sqlalchemy.exc import DisconnectionError, OperationalError
 
+    app.after_request(log_api_refusal)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)

@@ -14,6 +14,7 @@ from wtforms import SelectField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Optional
 
+from app import write_rules
 from app.actor import current_actor
 from app.errors import InvalidInput, form_error
 from app.extensions import db
@@ -180,6 +181,11 @@ class ScopedModelView(ModelView):
             setattr(self, attr, reference_fields(self.datamodel, columns, self.label_columns, checks,
                                                  getattr(self, attr)))
         super().__init__(**kwargs)
+        # a view without an add or edit screen writes nothing (FAB fills empty column lists with all)
+        if not self.exposes("add"):
+            self.add_columns = []
+        if not self.exposes("edit"):
+            self.edit_columns = []
         for form_class in (self.add_form, self.edit_form, self.search_form):
             if form_class is not None:
                 label_blank_choices(form_class)
@@ -189,6 +195,12 @@ class ScopedModelView(ModelView):
             self.datamodel.set_list_columns(self.list_columns)
         if hasattr(self.datamodel, "on_created"):
             self.datamodel.on_created = self._audit_created
+
+    def exposes(self, method: str) -> bool:
+        """Whether the view registers the route of one of its methods."""
+        if self.include_route_methods is not None and method not in self.include_route_methods:
+            return False
+        return method not in (self.exclude_route_methods or set())
 
     # ----- list: bounded page size ------------------------------------------------
     def _get_list_widget(self, filters, page_size=None, **kwargs):
@@ -256,6 +268,7 @@ class ScopedModelView(ModelView):
     def pre_add(self, item):
         if is_scoped_model(type(item)) and not object_in_scope(item):
             raise OutOfScope()
+        write_rules.run("before_add", current_actor(), item)
 
     def _audit_created(self, item):
         """Runs after the INSERT, in the same transaction: the row and its audit row commit together."""
@@ -263,14 +276,17 @@ class ScopedModelView(ModelView):
                      after=audit.snapshot(item))
 
     def pre_update(self, item):
+        write_rules.check_update(item)
         if is_scoped_model(type(item)) and not object_in_scope(item):
             raise OutOfScope()
+        write_rules.run("before_update", current_actor(), item)
         before, after = audit.pending_changes(item)
         if after:
             audit.record("update", item, actor=current_actor(), object_type=self._object_type(),
                          before=before, after=after)
 
     def pre_delete(self, item):
+        write_rules.run("before_delete", current_actor(), item)
         audit.record("delete", item, actor=current_actor(), object_type=self._object_type(),
                      before=audit.snapshot(item))
 

@@ -15,7 +15,6 @@ from app.models import (
     Person,
     UserType,
 )
-from app.scope import current_scope
 from app.services import audit
 from app.services.transaction import ServiceError, transaction
 
@@ -53,17 +52,18 @@ def prepare_new_organisation(org: Organisation) -> None:
     org.place_under(org.parent)
 
 
-def validate_status_change(org: Organisation) -> None:
-    """Nobody approves or disables their own organisation."""
-    from sqlalchemy import inspect as sa_inspect
+def validate_update(actor: Actor, org: Organisation) -> None:
+    """A generic edit (page or REST) of an organisation's basic fields: the credit code stays unique.
 
-    history = sa_inspect(org).attrs.status.history
-    if history.has_changes() and org.id == current_scope().org_id:
-        raise ServiceError(_("You cannot change the status of your own organisation"))
+    Status, parent, type and path are not editable there at all (app/write_rules.py)."""
     check_uscc_free(org.uscc, org.id)
 
 
-def ensure_deletable(org: Organisation) -> None:
+def ensure_deletable(org: Organisation, actor: Actor | None = None) -> None:
+    """Only an empty organisation is deleted, and never the actor's own (nor the province)."""
+    if org.type == OrganisationType.province or (
+            actor is not None and actor.account is not None and org.id == actor.account.organisation_id):
+        raise ServiceError(_("You cannot delete your own organisation"))
     blockers = [
         (Organisation.parent_id == org.id, Organisation),
         (Person.employer_id == org.id, Person),
