@@ -245,9 +245,71 @@ def install_api_error_model(appbuilder) -> None:
             return self.response(500, message=str(HTTP_MESSAGES[500]))
         return api_exception_response(self, exc)
 
+    def response(code, **kwargs):
+        if code >= 400:
+            kwargs = chinese_error_body(code, kwargs)
+        return BaseApi.response(code, **kwargs)
+
     for view in appbuilder.baseviews:
         if isinstance(view, BaseApi):
             view.response_500 = types.MethodType(response_500, view)
+            view.response = response
+
+
+def chinese_error_body(status: int, body: dict) -> dict:
+    """FAB and marshmallow answer in English ("Not found", "Not a valid integer."): the message users
+    read is Chinese; field errors stay under "errors" and an English detail under "detail"."""
+    message = body.get("message")
+    if isinstance(message, str) and not message.isascii():
+        return body
+    body = dict(body)
+    if isinstance(message, (dict, list)):
+        body["errors"] = message
+        body["message"] = str(_l("The submitted data is invalid; see errors for each field"))
+        return body
+    if message:
+        body["detail"] = message
+    body["message"] = str(HTTP_MESSAGES.get(status) or HTTP_MESSAGES[400 if status < 500 else 500])
+    return body
+
+
+#: list pages take page_<View> and psize_<View>: FAB's int() of anything else is a 500
+_PAGING = __import__("re").compile(r"page_|psize_")
+
+
+def check_list_arguments():
+    """A page number or page size that is not a small whole number answers 400 (never reaches FAB)."""
+    for key, value in request.args.items(multi=True):
+        if _PAGING.search(key) and not (value.isdigit() and len(value) <= 6):
+            return error_response(400, str(_l("The page number or page size is not valid")))
+    return None
+
+
+def check_api_request():
+    """Malformed API input answers 400 before any view runs: a rison/JSON ``q`` that does not parse
+    (FAB only catches some parser errors), a JSON body that is not an object."""
+    if not is_api_request():
+        return check_list_arguments()
+    value = request.args.get("q")
+    if value:
+        import json
+
+        import prison
+
+        try:
+            prison.loads(value)
+        except Exception:  # noqa: BLE001 - any parser failure (incl. recursion) is the caller's input
+            try:
+                json.loads(value)
+            except Exception:  # noqa: BLE001
+                return error_response(400, str(_l("The query argument q is not valid rison or JSON")))
+    if request.method in ("POST", "PUT", "PATCH") and request.is_json:
+        body = request.get_json(silent=True)
+        if body is None and request.content_length:
+            return error_response(400, str(_l("The request body is not valid JSON")))
+        if body is not None and not isinstance(body, dict):
+            return error_response(400, str(_l("The request body must be a JSON object")))
+    return None
 
 
 def log_api_refusal(response):
@@ -269,6 +331,7 @@ def register_error_handlers(app: Flask) -> None:
     from sqlalchemy.exc import DisconnectionError, OperationalError
 
     app.after_request(log_api_refusal)
+    app.before_request(check_api_request)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)

@@ -234,10 +234,9 @@ class OrgAdminView(BaseView):
 
 
 def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    from app.interface import parse_id
+
+    return parse_id(value)
 
 
 def register(appbuilder) -> None:

@@ -33,6 +33,7 @@ from app.models import (
     UserType,
 )
 from app.roles import PROVINCE, ROLE_FOR_USER_TYPE
+from app.interface import parse_id
 from app.scope import apply_scope
 from app.services import audit
 from app.services.accounts import new_account, reset_password
@@ -140,10 +141,9 @@ def require_super_admin(actor: Actor) -> Organisation:
 
 def _own_admin(org: Organisation, account_id) -> Account:
     """An admin of the organisation, or NotFound."""
-    try:
-        pk = int(account_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    pk = parse_id(account_id)
+    if pk is None:
+        raise NotFound()
     account = db.session.scalar(
         select(Account).where(Account.id == pk, Account.organisation_id == org.id, admin_condition())
     )
@@ -155,10 +155,9 @@ def _own_admin(org: Organisation, account_id) -> Account:
 def _department(org: Organisation, department_id) -> Optional[InternalDepartment]:
     if department_id in (None, "", 0):
         return None
-    try:
-        pk = int(department_id)
-    except (TypeError, ValueError):
-        raise ServiceError(_("Please choose an internal department of your organisation")) from None
+    pk = parse_id(department_id)
+    if pk is None:
+        raise ServiceError(_("Please choose an internal department of your organisation"))
     dept = db.session.get(InternalDepartment, pk)
     if dept is None or dept.organisation_id != org.id:
         raise NotFound()
@@ -199,10 +198,9 @@ class Appointment:
 
 def validate_member(actor: Actor, account_id, department_id) -> Appointment:
     org = require_super_admin(actor)
-    try:
-        pk = int(account_id)
-    except (TypeError, ValueError):
-        raise ServiceError(_("Please choose a person from the list")) from None
+    pk = parse_id(account_id)
+    if pk is None:
+        raise ServiceError(_("Please choose a person from the list"))
     account = db.session.scalar(select(Account).where(Account.id == pk, _candidate_condition(org)))
     if account is None:
         raise NotFound()
@@ -429,10 +427,9 @@ def subordinate_admin(actor: Actor, org_id, account_id) -> tuple[Organisation, A
     scope = actor.scope
     if scope.is_none:
         raise NotFound()
-    try:
-        org_pk, account_pk = int(org_id), int(account_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    org_pk, account_pk = parse_id(org_id), parse_id(account_id)
+    if org_pk is None or account_pk is None:
+        raise NotFound()
     org = db.session.get(Organisation, org_pk)
     if org is None or org.type not in SUBORDINATE_TYPES or not scope.covers_path(org.path):
         raise NotFound()

@@ -92,7 +92,10 @@ def register_supervisory(*, name, uscc, parent_id, region, contact_person, phone
     from app.services.accounts import new_account
     from flask_appbuilder.security.sqla.models import Role
 
-    parent = db.session.get(Organisation, parent_id)
+    from app.interface import parse_id
+
+    parent_pk = parse_id(parent_id)
+    parent = db.session.get(Organisation, parent_pk) if parent_pk is not None else None
     if parent is None or parent.status != OrganisationStatus.approved:
         raise ServiceError(_("Please choose an approved parent department"))
     check_parent(OrganisationType.supervisory, parent)

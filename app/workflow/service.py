@@ -75,7 +75,7 @@ class DecideCommand:
     def validate(self) -> None:
         if self.decision not in (Decision.approve, Decision.reject):
             raise ServiceError(_("Unknown decision"))
-        self.reason = (self.reason or "").strip() or None
+        self.reason = (self.reason if isinstance(self.reason, str) else str(self.reason or "")).strip() or None
         if self.decision == Decision.reject and not self.reason:
             raise ServiceError(_("A reason is required to reject"))
         if self.reason and len(self.reason) > REASON_MAX:
