@@ -336,8 +336,7 @@ def test_copy_role_is_for_the_province_only(world, client_for):
     before = _role_count(app)
     for rowid in (province_role, own_id):
         response = health.post("/roles/action_post", data={"action": "copyrole", "rowid": [str(rowid)]})
-        assert response.status_code in (302, 403, 404)
-        assert ("danger", "访问被拒绝") in _flashes(health) or response.status_code == 404
+        assert response.status_code in (403, 404)      # refused outright: a 403 page, nothing changed
     # the custom-roles screen has no copy action either
     response = health.post("/customroles/action_post", data={"action": "copyrole", "rowid": [str(own_id)]})
     assert response.status_code == 404
