@@ -24,6 +24,7 @@ def create_app(config=None) -> Flask:
     from app.views import register_views
 
     app = Flask(__name__, instance_path=INSTANCE_DIR)
+    _bounded_integer_urls(app)
     app.config.from_object(load_config(config))
     _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
@@ -58,6 +59,20 @@ def create_app(config=None) -> Flask:
     cli.register(app)
     app.before_request(_require_password_change)
     return app
+
+
+def _bounded_integer_urls(app: Flask) -> None:
+    """<int:...> in any route matches only ids a row can have: 2^63 in a URL is a 404, never a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    from app.interface import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
+                             signed=signed)
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def _fake_password_hash(app: Flask) -> None:

@@ -296,13 +296,16 @@ def check_api_request():
 
         import prison
 
+        parsed = None
         try:
-            prison.loads(value)
+            parsed = prison.loads(value)
         except Exception:  # noqa: BLE001 - any parser failure (incl. recursion) is the caller's input
             try:
-                json.loads(value)
+                parsed = json.loads(value)
             except Exception:  # noqa: BLE001
-                return error_response(400, str(_l("The query argument q is not valid rison or JSON")))
+                parsed = None
+        if not isinstance(parsed, dict):
+            return error_response(400, str(_l("The query argument q is not valid rison or JSON")))
     if request.method in ("POST", "PUT", "PATCH") and request.is_json:
         body = request.get_json(silent=True)
         if body is None and request.content_length:

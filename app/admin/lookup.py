@@ -29,11 +29,31 @@ LOOKUPS: dict[str, tuple] = {
 LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
 
 
+def _filter_values(column, value) -> list:
+    """The comma-separated values of a picker filter, each checked against its column (else 422)."""
+    from flask_babel import gettext
+
+    from app.errors import InvalidInput
+    from app.interface import parse_id
+
+    values = [v for v in str(value).split(",") if v]
+    enum_class = getattr(column.type, "enum_class", None)
+    if enum_class is not None:
+        valid = {m.value for m in enum_class}
+        if any(v not in valid for v in values):
+            raise InvalidInput(gettext("A search value is not valid; please check the search conditions"))
+    elif column.key.endswith("_id"):
+        ids = [parse_id(v) for v in values]
+        if None in ids:
+            raise InvalidInput(gettext("A search value is not valid; please check the search conditions"))
+        values = ids
+    return values
+
+
 def _apply_filters(query, model, filters: dict):
     for key, value in filters.items():
         column = getattr(model, key)
-        values = [v for v in str(value).split(",") if v]
-        query = query.where(column.in_(values))
+        query = query.where(column.in_(_filter_values(column, value)))
     if model is Organisation:
         query = query.where(Organisation.status == OrganisationStatus.approved)
     return query

@@ -68,8 +68,32 @@ class ScopedModelRestApi(ModelRestApi):
             return self.response_404()
         return self.response(exc.status_code, message=exc.message)
 
+    def _check_relation_values(self, columns) -> None:
+        """A relation is given by the id of the row it points at; FAB would build a row from a nested
+        object (and fail with a TypeError): anything but a whole number is refused first."""
+        from flask import request
+        from flask_babel import gettext
+
+        from app.errors import InvalidInput
+        from app.interface import parse_id
+
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return
+        for name in columns:
+            if name not in body or not self.datamodel.is_relation(name):
+                continue
+            value = body[name]
+            many = self.datamodel.is_relation_many_to_many(name) or self.datamodel.is_relation_one_to_many(name)
+            values = value if many and isinstance(value, list) else [value]
+            if any(v is not None and (isinstance(v, bool) or not isinstance(v, int) or parse_id(v) is None)
+                   for v in values) or (many and not isinstance(value, list)):
+                raise InvalidInput(gettext("%(field)s must be given as the number of an existing record",
+                                           field=str(self.label_columns.get(name, name))), field=name)
+
     def post_headless(self):
         try:
+            self._check_relation_values(self.add_columns)
             with transaction():
                 return super().post_headless()
         except AppError as exc:
@@ -77,6 +101,7 @@ class ScopedModelRestApi(ModelRestApi):
 
     def put_headless(self, pk):
         try:
+            self._check_relation_values(self.edit_columns)
             with transaction():
                 return super().put_headless(pk)
         except AppError as exc:
