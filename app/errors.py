@@ -180,7 +180,9 @@ def malformed_input(exc: BaseException) -> bool:
         return True
     if isinstance(exc, StatementError) and isinstance(exc.orig, (LookupError, OverflowError, DataError)):
         return True
-    return False
+    # psycopg2 refuses NUL characters in text before the statement is sent
+    cause = getattr(exc, "orig", exc)
+    return isinstance(cause, ValueError) and "NUL" in str(cause)
 
 
 def _rollback() -> None:
@@ -277,6 +279,29 @@ def chinese_error_body(status: int, body: dict) -> dict:
 _PAGING = __import__("re").compile(r"page_|psize_")
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def check_no_nul_characters():
+    """No field of ours may hold a NUL character (PostgreSQL refuses it in text): 400 up front."""
+    values = list(request.args.items(multi=True))
+    if request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += list(request.form.items(multi=True))
+        elif request.is_json:
+            values.append(("", request.get_json(silent=True)))
+    if any(_has_nul(k) or _has_nul(v) for k, v in values):
+        return error_response(400, str(_l("The request contains characters that are not allowed")))
+    return None
+
+
 def check_list_arguments():
     """A page number or page size that is not a small whole number answers 400 (never reaches FAB)."""
     for key, value in request.args.items(multi=True):
@@ -288,6 +313,9 @@ def check_list_arguments():
 def check_api_request():
     """Malformed API input answers 400 before any view runs: a rison/JSON ``q`` that does not parse
     (FAB only catches some parser errors), a JSON body that is not an object."""
+    refused = check_no_nul_characters()
+    if refused is not None:
+        return refused
     if not is_api_request():
         return check_list_arguments()
     value = request.args.get("q")

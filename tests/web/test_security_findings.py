@@ -385,3 +385,83 @@ def test_rest_info_descriptions_are_not_the_catalog_header(app):
         info = client.get(f"/api/v1/{resource}/_info", headers=headers).json
         for field in info["add_columns"] + info["edit_columns"]:
             assert "Project-Id" not in field["description"] and not field["label"].isascii(), field
+
+
+# ------------------------------------------------------------------------------ finding 14
+BIG = 2**63
+
+
+def test_malformed_html_requests_answer_4xx_in_chinese(app, client_for):
+    """Finding 14: huge ids, bad enum filters, unknown sort columns, non-numeric paging, bad picker
+    filters: 400/404/422 with a Chinese message, never a 500."""
+    client = client_for(HEALTH_ID)
+    for url in (f"/persons/show/{BIG}", f"/organisations/edit/{BIG}", f"/orgadmins/done/{BIG}",
+                f"/subordinates/admins/{BIG}", f"/review/person_registration/show/{BIG}",
+                "/persons/list/?_flt_0_status=bogus", "/organisations/list/?_flt_0_type=foo",
+                "/persons/list/?_oc_PersonView=bogus", "/persons/list/?page_PersonView=abc",
+                "/persons/list/?psize_PersonView=abc", f"/persons/list/?page_PersonView={BIG}",
+                f"/persons/list/?_flt_0_employer={BIG}", "/lookup/organisation?type=foo",
+                f"/lookup/organisation?id={BIG}", f"/register/departments?employer_id={BIG}",
+                f"/auditlog/list/?page={BIG}", f"/review/person_registration/reject?ids={BIG}",
+                "/orgadmins/candidates?q=%00", "/register/employers?q=%00", "/persons/list/?_flt_0_name=%00"):
+        response = client.get(url)
+        assert response.status_code in (200, 400, 404, 422), (url, response.status_code)
+        if response.status_code != 200 and response.mimetype == "text/html":
+            assert 'id="error-message"' in response.get_data(as_text=True), url
+    for url, data in ((f"/persons/action_post", {"action": "x", "rowid": [str(BIG)]}),
+                      ("/organisations/action_post", {"action": "disable", "rowid": [str(BIG)]}),
+                      ("/register/supervisory", {"parent_id": str(BIG)}),
+                      ("/register/person", {"employer_id": str(BIG), "internal_department_id": str(BIG)}),
+                      (f"/subordinates/admins/1/reset/{BIG}", {})):
+        response = client.post(url, data=data)
+        assert response.status_code < 500, (url, response.status_code)
+
+
+def test_rest_business_errors_are_4xx_with_chinese_messages(app, fresh_world):
+    """Finding 14: REST refusals go through the error model (400/404/422, Chinese message)."""
+    from app.validators import make_uscc
+
+    client = app.test_client()
+    health = _bearer(api_token(client, HEALTH_ID))
+    province = _bearer(api_token(client, "420106198001010015", "Hubei@2026"))
+    with app.app_context():
+        hospital, base, health_id = org_id("湖北省人民医院"), org_id("湖北省卫生人才继续教育基地"), org_id(HEALTH)
+        from app.extensions import db
+        from app.models import InternalDepartment, Organisation
+
+        other_dept = db.session.scalar(select(InternalDepartment.id).join(Organisation).where(
+            Organisation.name == "湖北省卫生人才继续教育基地").limit(1)) or db.session.scalar(
+            select(InternalDepartment.id).where(InternalDepartment.organisation_id != hospital).limit(1))
+        used_uscc = db.session.scalar(select(Organisation.uscc).where(Organisation.uscc.is_not(None)).limit(1))
+        from app.models import Person
+
+        existing = db.session.scalar(select(Person.id_number).limit(1))
+    person = {"name": "接口测试", "employer": hospital}
+    cases = [
+        ("post", "/api/v1/person/", health, {**person, "id_number": "420103199103040000"}),   # checksum
+        ("post", "/api/v1/person/", health, {**person, "id_number": existing}),               # duplicate
+        ("post", "/api/v1/person/", health, {**person, "id_number": make_id_number(
+            "420103", datetime.date(1990, 1, 1), 141), "employer": base}),                    # a training base
+        ("post", "/api/v1/person/", health, {**person, "id_number": make_id_number(
+            "420103", datetime.date(1990, 1, 1), 142), "internal_department": other_dept}),   # another unit's
+        ("post", "/api/v1/organisation/", province, {"name": "省级二号", "type": "province", "parent": health_id}),
+        ("post", "/api/v1/organisation/", province, {"name": "挂错单位", "type": "employer", "parent": hospital}),
+        ("post", "/api/v1/organisation/", province, {"name": "重复代码", "type": "employer", "parent": health_id,
+                                                     "uscc": used_uscc or make_uscc("12420100MB76540011")[:18]}),
+        ("post", "/api/v1/person/", health, {**person, "id_number": "x", "employer": BIG}),
+        ("post", "/api/v1/review/person_registration/reject", health, {"ids": [1], "reason": 5}),
+        ("post", "/api/v1/review/person_registration/approve", health, {"ids": [BIG]}),
+        ("post", "/api/v1/review/person_registration/approve", health, ["not", "an", "object"]),
+        ("get", f"/api/v1/person/{BIG}", health, None),
+        ("put", f"/api/v1/person/{BIG}", health, {"name": "x"}),
+        ("delete", f"/api/v1/organisation/{BIG}", health, None),
+        ("get", f"/api/v1/person/?q=(page:{BIG},page_size:10)", health, None),
+        ("get", "/api/v1/person/?q=((", health, None),
+        ("post", "/api/v1/security/login", None, {"username": "4201\x00", "password": "x\x00"}),
+        ("get", "/api/v1/person/?q=(filters:!((col:status,opr:eq,value:bogus)))", health, None),
+    ]
+    for method, url, headers, body in cases:
+        response = getattr(client, method)(url, headers=headers, json=body)
+        assert response.status_code in (200, 400, 404, 409, 422), (url, body, response.status_code, response.json)
+        if response.status_code >= 400:
+            assert not response.json["message"].isascii(), (url, response.json)
