@@ -38,7 +38,9 @@ def check_uscc_free(uscc: str | None, own_id: int | None = None) -> None:
     query = select(Organisation.id).where(Organisation.uscc == uscc)
     if own_id is not None:
         query = query.where(Organisation.id != own_id)
-    if db.session.scalar(query) is not None:
+    with db.session.no_autoflush:  # the row being checked may not be in the session yet
+        taken = db.session.scalar(query) is not None
+    if taken:
         raise ServiceError(_("This unified social credit code is already registered"))
 
 

@@ -228,45 +228,62 @@ def test_roles_without_the_permission_are_refused_everywhere(app, personnel):
 
 
 # ---------------------------------------------------------------------------------- out of scope
-def _health_rows(app):
-    """A row of each model inside 湖北省卫生健康委员会's subtree (outside 湖北省教育厅's)."""
+def _rows_under(app, unit: str, department: str, admin_id: str):
+    """A row of each model belonging to `unit` (an employer under `department`)."""
     from app.extensions import db
-    from app.models import Account, InternalDepartment, Organisation, Person, ReviewRequest
+    from app.models import Account, InternalDepartment, Organisation, Person
 
     with app.app_context():
-        health = db.session.scalar(select(Organisation).where(Organisation.name == HEALTH))
-        below = Organisation.path.like(health.path + "%")
-        hospital = db.session.scalar(select(Organisation).where(Organisation.name == "湖北省人民医院"))
-        rows = {
-            "Organisation": hospital.id,
-            "Person": db.session.scalar(select(Person.id).where(Person.employer_id == hospital.id).limit(1)),
+        org = db.session.scalar(select(Organisation).where(Organisation.name == unit))
+        return {
+            "Organisation": org.id,
+            "Person": db.session.scalar(select(Person.id).where(Person.employer_id == org.id).limit(1)),
             "InternalDepartment": db.session.scalar(
-                select(InternalDepartment.id).where(InternalDepartment.organisation_id == hospital.id).limit(1)),
-            "Account": db.session.scalar(select(Account.id).where(Account.username == HOSPITAL_ID)),
-            "ReviewRequest": db.session.scalar(
-                select(ReviewRequest.id).join(Organisation, Organisation.id == ReviewRequest.org_id)
-                .where(below).limit(1)),
+                select(InternalDepartment.id).where(InternalDepartment.organisation_id == org.id).limit(1)),
+            "Account": db.session.scalar(select(Account.id).where(Account.username == admin_id)),
+            "department": department,
         }
-    return rows
 
 
-def _health_request(app, kind):
+def _health_rows(app):
+    """A row of each model inside 湖北省卫生健康委员会's subtree (outside 湖北省教育厅's)."""
+    return _rows_under(app, "湖北省人民医院", HEALTH, HOSPITAL_ID)
+
+
+def _request_under(app, department: str, kind, outside: str | None = None):
+    """A review request of a kind filed in `department`'s subtree (and not in `outside`'s)."""
     from app.extensions import db
     from app.models import Organisation, ReviewRequest
 
     with app.app_context():
-        health = db.session.scalar(select(Organisation).where(Organisation.name == HEALTH))
-        return db.session.scalar(
-            select(ReviewRequest.id).join(Organisation, Organisation.id == ReviewRequest.org_id)
-            .where(Organisation.path.like(health.path + "%"), ReviewRequest.kind == kind).limit(1))
+        root = db.session.scalar(select(Organisation).where(Organisation.name == department))
+        query = (select(ReviewRequest.id).join(Organisation, Organisation.id == ReviewRequest.org_id)
+                 .where(Organisation.path.like(root.path + "%"), ReviewRequest.kind == kind))
+        if outside:
+            other = db.session.scalar(select(Organisation).where(Organisation.name == outside))
+            query = query.where(~Organisation.path.like(other.path + "%"))
+        return db.session.scalar(query.limit(1))
 
 
-def test_rows_outside_the_subtree_answer_404(app):
-    """湖北省教育厅 (which holds the permissions) asks for rows of 湖北省卫生健康委员会's subtree."""
-    rows = _health_rows(app)
-    held = _permissions(app, EDU_ID)
-    client = _signed_in(app, EDU_ID)
-    token = {"Authorization": f"Bearer {api_token(app.test_client(), EDU_ID)}"}
+#: viewer -> (an employer unit outside the viewer's subtree, its department, that unit's admin)
+OUTSIDE = {
+    EDU_ID: ("湖北省人民医院", HEALTH, HOSPITAL_ID),
+    WH_HEALTH_ID: ("湖北省人民医院", HEALTH, HOSPITAL_ID),      # attached to the parent, not below
+    HEALTH_ID: ("武汉大学", "湖北省教育厅", None),
+    HOSPITAL_ID: ("武汉大学", "湖北省教育厅", None),
+    BASE_ID: ("湖北省人民医院", HEALTH, HOSPITAL_ID),             # a sibling unit of the same department
+}
+
+
+@pytest.mark.parametrize("viewer", list(OUTSIDE))
+def test_rows_outside_the_subtree_answer_404(app, viewer):
+    """Each admin (holding the permission) asks for rows of another subtree: 404 on every row route."""
+    unit, department, unit_admin = OUTSIDE[viewer]
+    rows = _rows_under(app, unit, department, unit_admin or EDU_ID)
+    held = _permissions(app, viewer)
+    client = _signed_in(app, viewer)
+    token = {"Authorization": f"Bearer {api_token(app.test_client(), viewer)}"}
+    viewer_department = {WH_HEALTH_ID: "武汉市卫生健康委员会"}.get(viewer)
     checked = 0
     for rule in _rules(app):
         spec = ROUTES[rule.endpoint]
@@ -275,9 +292,14 @@ def test_rows_outside_the_subtree_answer_404(app):
         pk = rows[spec.model]
         blueprint = rule.endpoint.split(".")[0]
         view = next((v for v in app.appbuilder.baseviews if v.endpoint == blueprint), None)
-        if spec.model == "ReviewRequest" and getattr(view, "kind", None) is not None:
-            pk = _health_request(app, view.kind)
-            if pk is None:
+        if spec.model == "ReviewRequest":
+            kind = getattr(view, "kind", None)
+            if kind is None:
+                from app.models import ReviewKind
+
+                kind = ReviewKind.person_registration
+            pk = _request_under(app, department, kind, outside=viewer_department)
+            if pk is None or viewer in (HOSPITAL_ID, BASE_ID) and department == HEALTH:
                 continue
         url = _sample_url(app, rule, pk=str(pk), account_id=str(rows["Account"]))
         headers = token if spec.access == "api" else None
@@ -293,11 +315,11 @@ def test_rows_outside_the_subtree_answer_404(app):
             response = _call(client, rule, url, headers=headers)
         assert response.status_code == 404, (rule.endpoint, url, response.status_code)
         checked += 1
-    assert checked >= 20
-    # the rows really exist: their own department sees them
-    health = _signed_in(app, HEALTH_ID)
-    assert health.get(f"/persons/show/{rows['Person']}").status_code == 200
-    assert re.search("湖北省人民医院", health.get(f"/organisations/show/{rows['Organisation']}").get_data(as_text=True))
+    assert checked >= (20 if viewer in (EDU_ID, HEALTH_ID, WH_HEALTH_ID) else 5)
+    # the rows really exist: the province sees them
+    province = _signed_in(app, PROVINCE_ID)
+    assert province.get(f"/persons/show/{rows['Person']}").status_code == 200
+    assert re.search(unit, province.get(f"/organisations/show/{rows['Organisation']}").get_data(as_text=True))
 
 
 def test_own_organisation_routes_never_reach_another_organisations_rows(app):
@@ -305,6 +327,9 @@ def test_own_organisation_routes_never_reach_another_organisations_rows(app):
     admins and requests."""
     rows = _health_rows(app)
     client = _signed_in(app, EDU_ID)
+    from app.models import ReviewKind
+
+    rows["ReviewRequest"] = _request_under(app, HEALTH, ReviewKind.person_registration)
     for url in (f"/orgadmins/done/{rows['Account']}", ):
         assert client.get(url).status_code == 404, url
     for url in (f"/orgadmins/super/{rows['Account']}", f"/orgadmins/remove/{rows['Account']}"):
