@@ -10,10 +10,17 @@ Services raise these; nothing else needs to triage them. ``create_app`` register
 * ``Unavailable``  → 503 with "please retry" (the database or another service is unreachable).
 
 The JSON API answers the same cases with the same status codes and ``{"message": "..."}``.
+
+Malformed input never answers 500 (docs/security.md, "Error answers"): ``check_api_request`` refuses
+NUL characters, bad paging arguments, an unparsable ``q`` and a JSON body that is not an object up
+front (400); values the database refuses anyway answer 400 (``malformed_input``); and every REST
+resource, FAB's own included, answers through ``api_exception_response`` instead of FAB's ``@safe`` 500,
+with Chinese messages (``chinese_error_body``). API refusals are logged on ``app.api``.
 """
 from __future__ import annotations
 
 import logging
+import re
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -276,7 +283,7 @@ def chinese_error_body(status: int, body: dict) -> dict:
 
 
 #: list pages take page_<View> and psize_<View>: FAB's int() of anything else is a 500
-_PAGING = __import__("re").compile(r"page_|psize_")
+_PAGING = re.compile(r"page_|psize_")
 
 
 def _has_nul(value) -> bool:
