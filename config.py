@@ -29,6 +29,18 @@ def database_url(url: str) -> str:
     return url
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+#: the embedded default (SQLite in the instance folder, `python run.py` on 127.0.0.1) serves plain HTTP;
+#: anything else is a deployment behind HTTPS
+EMBEDDED_DEFAULT = not os.environ.get("DATABASE_URL")
+
+
 class Config:
     APP_NAME = "继教管理平台"
     APP_THEME = ""
@@ -64,7 +76,8 @@ class Config:
     JWT_ACCESS_TOKEN_EXPIRES = timedelta(hours=2)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    #: cookies only over HTTPS, except on the embedded default (set SESSION_COOKIE_SECURE=0 to override)
+    SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE", not EMBEDDED_DEFAULT)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
 
     # Language: Chinese only
@@ -75,6 +88,11 @@ class Config:
 
     FAB_INDEX_VIEW = "app.admin.home.HomeView"
     FAB_SECURITY_MANAGER_CLASS = "app.security.AppSecurityManager"
+
+    #: largest file one upload may carry (attachments, evidence, Excel imports)
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+    #: largest request body: one upload plus its form fields; a larger body is refused (413) unread
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
 
     #: seconds the dashboard reuses a scope's organisation and personnel counts
     DASHBOARD_COUNTS_TTL = 60
@@ -91,6 +109,8 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
+    #: the test client and the browser tests speak plain HTTP
+    SESSION_COOKIE_SECURE = False
     DEMO_DATA = False
     #: cheap hashing keeps the suite fast; production keeps FAB's scrypt default
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -4,7 +4,7 @@ import os
 from app import create_app
 from app.cli import prepare_database
 from app.demo import print_demo_accounts
-
+from app.headers import QuietRequestHandler
 
 def main() -> None:
     app = create_app()
@@ -14,7 +14,7 @@ def main() -> None:
             print_demo_accounts()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
-    app.run(host=host, port=port, debug=False)
+    app.run(host=host, port=port, debug=False, request_handler=QuietRequestHandler)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,13 @@ def create_app(config=None) -> Flask:
     from app.views import register_views
 
     app = Flask(__name__, instance_path=INSTANCE_DIR)
+    _bounded_integer_urls(app)
     app.config.from_object(load_config(config))
     _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
+    _fake_password_hash(app)
+    os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -45,6 +48,15 @@ def create_app(config=None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+    from app.errors import install_api_error_model
+
+    install_api_error_model(app.appbuilder)
+    from app.headers import register_security_headers
+
+    register_security_headers(app)
+    from app.credentials import register_credentials
+
+    register_credentials(app)
     cli.register(app)
     app.before_request(_require_password_change)
     return app
@@ -57,6 +69,30 @@ def _ensure_sqlite_folder(url: str) -> None:
         folder = os.path.dirname(url[len(prefix):])
         if folder:
             os.makedirs(folder, exist_ok=True)
+def _bounded_integer_urls(app: Flask) -> None:
+    """<int:...> in any route matches only ids a row can have: 2^63 in a URL is a 404, never a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    from app.interface import MAX_ID
+
+    class IdConverter(IntegerConverter):
+        def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+            super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
+                             signed=signed)
+
+    app.url_map.converters["int"] = IdConverter
+
+
+def _fake_password_hash(app: Flask) -> None:
+    """An unknown ID number costs one password check too, with the hashing the real ones use."""
+    import secrets
+
+    from werkzeug.security import generate_password_hash
+
+    if not app.config.get("AUTH_DB_FAKE_PASSWORD_HASH_CHECK"):
+        app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"] = generate_password_hash(
+            secrets.token_hex(16), method=app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt"),
+            salt_length=app.config.get("FAB_PASSWORD_HASH_SALT_LENGTH", 16))
 
 
 def _compile_catalog(directory: str) -> None:

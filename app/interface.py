@@ -59,9 +59,40 @@ class FilterStartsWithCase(FilterStartsWith):
         return query.filter(field.startswith(value, autoescape=True))
 
 
+def check_filter_value(datamodel, column: str, value) -> None:
+    """A search value must fit its column: one of an enumeration's values, an id a row can have, a number
+    the column holds. Anything else is refused with a message (never sent to the database)."""
+    from flask_babel import gettext
+
+    from app.errors import InvalidInput
+
+    if datamodel.is_relation(column):
+        ok = value in (None, "", "__None") or parse_id(value) is not None
+    elif datamodel.is_enum(column):
+        enum_class = datamodel.list_columns[column].type.enum_class
+        ok = value in (None, "") or str(value) in {m.value for m in enum_class}
+    elif datamodel.is_integer(column):
+        text = str(value).strip().lstrip("-")
+        ok = value in (None, "") or (text.isdigit() and len(text) <= 9)
+    else:
+        ok = len(str(value or "")) <= 1000
+    if not ok:
+        raise InvalidInput(gettext("A search value is not valid; please check the search conditions"))
+
+
+def _checked(filter_class):
+    """The same filter, with the value checked against its column first."""
+
+    def apply(self, query, value):
+        check_filter_value(self.datamodel, self.column_name, value)
+        return filter_class.apply(self, query, value)
+
+    return type(filter_class.__name__, (filter_class,), {"apply": apply, "__doc__": filter_class.__doc__})
+
+
 class AppFilterConverter(SQLAFilterConverter):
     conversion_table = tuple(
-        (test, [FilterStartsWithCase if f is FilterStartsWith else f for f in filters])
+        (test, [_checked(FilterStartsWithCase if f is FilterStartsWith else f) for f in filters])
         for test, filters in SQLAFilterConverter.conversion_table
     )
 

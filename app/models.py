@@ -241,6 +241,11 @@ class Account(User):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=text("false")
     )
+    #: bumped whenever what the account may do or prove changes (password changed or reset, logout,
+    #: disabled, roles changed): web sessions and tokens carrying an older version are refused
+    credential_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
 
     organisation: Mapped[Optional[Organisation]] = relationship(
         foreign_keys=[organisation_id]

@@ -37,15 +37,17 @@ class AppSecurityManager(SecurityManager):
     user_model = Account
 
     def __init__(self, appbuilder):
-        from app.admin.accounts import AccountView, ChangePasswordView, ScopedResetPasswordView
+        from app.admin.accounts import AccountView, ChangePasswordView
         from app.admin.auth import LoginView
         from app.admin.roles import RoleView
 
         self.userdbmodelview = AccountView
         self.authdbview = LoginView
-        self.resetpasswordview = ScopedResetPasswordView
         self.resetmypasswordview = ChangePasswordView
         self.rolemodelview = RoleView
+        from app.api.security import AppSecurityApi
+
+        self.security_api = AppSecurityApi
         super().__init__(appbuilder)
 
     def register_views(self) -> None:
@@ -54,7 +56,8 @@ class AppSecurityManager(SecurityManager):
         api = ab.add_api(self.security_api)
         self.auth_view = self.authdbview()
         ab.add_view_no_menu(self.auth_view)
-        ab.add_view_no_menu(self.resetpasswordview())
+        # FAB's generic "reset another user's password" screen is not registered: nobody sets another
+        # person's password (one-time passwords through 下属机构管理 only)
         ab.add_view_no_menu(self.resetmypasswordview())
         self.user_view = ab.add_view(
             self.userdbmodelview, "Accounts", label=_l("Accounts"), icon="fa-user",
@@ -77,38 +80,39 @@ class AppSecurityManager(SecurityManager):
         return self.session.get(self.user_model, pk, options=[joinedload(Account.organisation)])
 
     # ------------------------------------------------------------------ login
+    def _refusal(self) -> str:
+        """The one answer to any failed sign-in: unknown number, wrong password or a locked account alike
+        (a different answer would tell who has an account here)."""
+        return _("Incorrect ID number or password (after %(n)d failures in a row, sign-in is locked "
+                 "for %(minutes)d minutes)", n=current_app.config["LOGIN_MAX_FAILURES"],
+                 minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+
+    def _check_credentials(self, username: str, password: str) -> Optional[Account]:
+        """The account whose password this is, or None; the same work whether the number is known,
+        unknown or locked (one password hash check each), and failures count towards the lockout."""
+        username = normalize_id_number(username or "")
+        user = self.find_user(username=username) if username else None
+        stored = user.password if user is not None and user.password else None
+        matches = check_password_hash(stored or current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"],
+                                      password or "")
+        if user is None or not password or stored is None:
+            return None
+        now = datetime.datetime.now()
+        if user.locked_until and user.locked_until > now:
+            return None
+        if not matches:
+            self._register_failure(user, now)
+            return None
+        return user
+
     def authenticate(
         self, username: str, password: str, user_type: Optional[str] = None
     ) -> AuthResult:
         """Check ID number, password and user type; lock after repeated failures."""
-        invalid = _("Incorrect ID number or password")
-        username = normalize_id_number(username or "")
-        if not username or not password:
-            return AuthResult(None, invalid)
-        user = self.find_user(username=username)
+        user = self._check_credentials(username, password)
         if user is None:
-            check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "x")
-            return AuthResult(None, invalid)
-        now = datetime.datetime.now()
-        if user.locked_until and user.locked_until > now:
-            return AuthResult(
-                None,
-                _(
-                    "Too many failed logins: the account is locked until %(time)s",
-                    time=user.locked_until.strftime("%H:%M"),
-                ),
-            )
-        if not check_password_hash(user.password or "", password):
-            self._register_failure(user, now)
-            if user.locked_until and user.locked_until > now:
-                return AuthResult(
-                    None,
-                    _(
-                        "Too many failed logins: the account is locked until %(time)s",
-                        time=user.locked_until.strftime("%H:%M"),
-                    ),
-                )
-            return AuthResult(None, invalid)
+            return AuthResult(None, self._refusal())
+        # only someone who knows the password gets past here: these answers reveal nothing new
         if not user.is_active:
             return AuthResult(None, _("This account is not active or has been disabled"))
         if user_type is not None and (user.user_type is None or user.user_type.value != user_type):
@@ -119,19 +123,11 @@ class AppSecurityManager(SecurityManager):
     def verify_password(self, username: str, password: str) -> AuthResult:
         """Check credentials of any account, active or not (registration progress pages).
 
-        Failures count towards the same lockout as the login.
+        Same answer and work as the login; failures count towards the same lockout.
         """
-        username = normalize_id_number(username or "")
-        user = self.find_user(username=username) if username and password else None
-        now = datetime.datetime.now()
+        user = self._check_credentials(username, password)
         if user is None:
-            return AuthResult(None, _("Incorrect ID number or password"))
-        if user.locked_until and user.locked_until > now:
-            return AuthResult(None, _("Too many failed logins: the account is locked until %(time)s",
-                                      time=user.locked_until.strftime("%H:%M")))
-        if not check_password_hash(user.password or "", password):
-            self._register_failure(user, now)
-            return AuthResult(None, _("Incorrect ID number or password"))
+            return AuthResult(None, self._refusal())
         if user.fail_login_count:
             user.fail_login_count = 0
             self.update_user(user)
@@ -155,6 +151,44 @@ class AppSecurityManager(SecurityManager):
     def auth_user_db(self, username, password):
         """Used by the REST login: same rules as the web login, without a user type."""
         return self.authenticate(username, password).user
+
+    # ------------------------------------------------ sessions and tokens (app/credentials.py)
+    def load_user(self, pk):
+        """The account of a web session: active, and the session made with its current credentials."""
+        from app.credentials import session_is_current
+        from app.interface import parse_id
+
+        account_id = parse_id(pk)
+        user = self.get_user_by_id(account_id) if account_id is not None else None
+        if user is None or not user.is_active or not session_is_current(user):
+            return None
+        return user
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """The account of a JWT: active, token issued with its current credentials, no forced change."""
+        from app.credentials import CLAIM
+        from app.interface import parse_id
+
+        account_id = parse_id(jwt_data.get("sub"))
+        user = self.get_user_by_id(account_id) if account_id is not None else None
+        if user is None or jwt_data.get(CLAIM) != (user.credential_version or 0):
+            g._jwt_refusal = "revoked"
+            return None
+        if not user.is_active:
+            g._jwt_refusal = "inactive"
+            return None
+        if user.must_change_password:
+            g._jwt_refusal = "must_change"
+            return None
+        g.user = user
+        return user
+
+    def create_jwt_manager(self, app):
+        from app.credentials import install_jwt_answers
+
+        jwt_manager = super().create_jwt_manager(app)
+        install_jwt_answers(jwt_manager)
+        return jwt_manager
 
     # ----------------------------------------------- permissions, cached per request
     def _permission_set(self, user) -> frozenset:

@@ -11,7 +11,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# (keep the application's loggers: run.py and `flask prepare` migrate in-process, and a disabled
+# app.errors / app.api logger would silence every refused API request afterwards)
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -108,6 +108,17 @@ def login(client, id_number: str, password: str | None = None, user_type: str | 
     )
 
 
+def first_sign_in(client, id_number: str, password: str, user_type: str | None = None):
+    """Sign in with a password someone else chose (a new admin, a reset) and replace it, as the app
+    requires before anything else; the new password is the same text, so tests can keep using it."""
+    response = login(client, id_number, password, user_type)
+    assert response.status_code == 302 and "/login" not in response.headers["Location"]
+    changed = client.post("/resetmypassword/form", data={
+        "old_password": password, "password": password, "conf_password": password})
+    assert changed.status_code == 302, changed.get_data(as_text=True)[-1500:]
+    return response
+
+
 @pytest.fixture()
 def client_for(app):
     """A logged-in test client per demo account: client_for(HEALTH_ID)."""

@@ -1,79 +1,24 @@
-"""Accounts (the extended FAB user), own password change, scoped password reset."""
+"""Accounts (the extended FAB user, read-only here) and the own password change."""
 from __future__ import annotations
 
 from flask import abort, flash, g, redirect, url_for
-from flask_appbuilder import expose
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget, Select2ManyWidget
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.forms import DynamicForm
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.security.views import ResetMyPasswordView, ResetPasswordView, UserDBModelView
+from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, validators
+from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo
 
 from app.actor import current_actor
 from app.admin.base import ScopedModelView
-from app.admin.fields import StrictQuerySelectMultipleField
 from app.extensions import db
 from app.interface import EagerInterface
 from app.models import Account
 from app.roles import READ_WRITE
-from app.scope import apply_scope, current_scope
 from app.services import accounts as account_service
-from app.validators import IdNumber, Mobile, PasswordStrength
-
-
-class GrantableRoleFilter(BaseFilter):
-    """Roles an actor may hand out: all for the province; otherwise the roles they hold, their own
-    organisation's custom roles that grant nothing they lack, and (when editing an account) the
-    roles that account already has, so saving the form never drops them."""
-
-    name = "可分配角色"
-    arg_name = "grantable"
-
-    def apply(self, query, value):
-        condition = grantable_condition()
-        return query if condition is None else query.filter(condition)
-
-
-def grantable_condition():
-    """SQL condition on roles the current actor may hand out; None for the province (all)."""
-    from flask import request
-    from sqlalchemy import false
-
-    from app.services.custom_roles import grantable_role_condition
-
-    if current_scope().is_all:
-        return None
-    user = g.get("user")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return false()
-    editing = None
-    if request.endpoint == "AccountView.edit":
-        try:
-            editing = int((request.view_args or {}).get("pk"))
-        except (TypeError, ValueError):
-            editing = None
-    return grantable_role_condition(user, keep_for_account_id=editing)
-
-
-def _grantable_roles():
-    from flask_appbuilder.security.sqla.models import Role
-
-    query = db.session.query(Role).order_by(Role.id)
-    condition = grantable_condition()
-    return (query if condition is None else query.filter(condition)).all()
-
-
-def _roles_field():
-    """Roles picker: only grantable roles offered, and a tampered id refuses the form."""
-    from app.services.custom_roles import display_name
-
-    return StrictQuerySelectMultipleField(
-        _l("Roles"), query_func=_grantable_roles, get_pk_func=lambda role: role.id,
-        get_label=display_name, widget=Select2ManyWidget(),
-    )
+from app.validators import PasswordStrength
 
 
 def _display_names(roles):
@@ -129,40 +74,30 @@ class AccountView(ScopedModelView, UserDBModelView):
     search_columns = ["id_number", "real_name", "organisation", "user_type", "active"]
     order_columns = ["id_number", "real_name", "last_login"]
     base_order = ("id", "asc")
-    add_columns = [
-        "id_number", "real_name", "phone", "organisation", "internal_department",
-        "user_type", "roles", "active", "password", "conf_password",
-    ]
-    edit_columns = ["real_name", "phone", "organisation", "internal_department", "roles", "active"]
-    validators_columns = {
-        "id_number": [DataRequired(), IdNumber()],
-        "real_name": [DataRequired()],
-        "phone": [validators.Optional(), Mobile()],
-        "organisation": [DataRequired()],
-    }
-    add_form_extra_fields = {
-        "password": PasswordField(
-            _l("Password"),
-            validators=[DataRequired(), PasswordStrength()],
-            widget=BS3PasswordFieldWidget(),
-        ),
-        "conf_password": PasswordField(
-            _l("Confirm password"),
-            validators=[DataRequired(), EqualTo("password", message=_l("Passwords must match"))],
-            widget=BS3PasswordFieldWidget(),
-        ),
-        "roles": _roles_field(),
-    }
-    edit_form_extra_fields = {"roles": _roles_field()}
-    add_form_query_rel_fields = {"roles": [["id", GrantableRoleFilter, None]]}
-    edit_form_query_rel_fields = {"roles": [["id", GrantableRoleFilter, None]]}
+    #: read-only. FAB's generic add / edit / delete / reset-password screens are not offered to anyone:
+    #: admins are appointed by their organisation's super admin (管理单位管理员), roles handed out through
+    #: 分配角色, subordinate admins disabled or given a one-time password through 下属机构管理, and
+    #: passwords changed only by their owner (docs/security.md, "Account powers")
+    include_route_methods = {"list", "show", "userinfo"}
     formatters_columns = {"roles": lambda roles: "、".join(_display_names(roles))}
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # FAB's actions lead to the generic reset screens, which do not exist here
+        for name in ("resetpasswords", "resetmypassword", "userinfoedit"):
+            self.actions.pop(name, None)
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The plain detail page: no 'reset password' button (FAB's generic reset screen is gone)."""
+        return ModelView.show.__wrapped__(self, pk)
 
     @expose("/userinfo/")
     @has_access
     def userinfo(self):
         """The own account is always visible, even before the organisation is approved."""
-        actions = {"resetmypassword": self.actions.get("resetmypassword")}
+        actions = {}
         item = db.session.get(Account, g.user.id)
         widgets = self._get_show_widget(
             g.user.id, item, actions=actions, show_fieldsets=self.user_show_fieldsets
@@ -175,16 +110,6 @@ class AccountView(ScopedModelView, UserDBModelView):
     def userinfoedit(self, item):
         """FAB's name-editing action is not offered: names follow the ID-card record."""
         abort(404)
-
-    def pre_add(self, item):
-        account_service.prepare_new_account(item)
-        super().pre_add(item)
-        UserDBModelView.pre_add(self, item)
-
-    def pre_update(self, item):
-        account_service.sync_account_names(item)
-        UserDBModelView.pre_update(self, item)
-        super().pre_update(item)
 
 
 #: created first so that it renders above the new password
@@ -238,35 +163,3 @@ class ChangePasswordView(ResetMyPasswordView):
         return self.render_template(
             self.form_template, title=self.form_title, widgets=widgets, appbuilder=self.appbuilder
         )
-
-
-class ScopedResetPasswordView(ResetPasswordView):
-    """Admin resets another account's password: only for accounts in scope."""
-
-    route_base = "/resetpassword"
-    class_permission_name = "Account"
-    method_permission_name = READ_WRITE
-    form_title = _l("Reset password")
-    message = _l("Password changed")
-
-    def _target(self):
-        from flask import request
-
-        try:
-            pk = int(request.args.get("pk", ""))
-        except ValueError:
-            abort(404)
-        account = apply_scope(db.session.query(Account), Account).filter(Account.id == pk).first()
-        if account is None:
-            abort(404)
-        return account
-
-    form = NewPasswordForm
-
-    def form_get(self, form):
-        self._target()
-
-    def form_post(self, form):
-        account = self._target()
-        account_service.reset_password(current_actor(), account.id, form.password.data)
-        flash(str(self.message), "info")

@@ -82,10 +82,10 @@ class ReferenceSelectField(SelectField):
         self._raw = valuelist[0] if valuelist else ""
         self.data = None
         if self._raw not in ("", "__None"):
-            try:
-                self.data = db.session.get(self.model, int(self._raw))
-            except ValueError:
-                self.data = None
+            from app.interface import parse_id
+
+            pk = parse_id(self._raw)
+            self.data = db.session.get(self.model, pk) if pk is not None else None
 
     def pre_validate(self, form):
         if self._raw not in (None, "", "__None") and self.data is None:

@@ -32,14 +32,31 @@ LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
 MATCH_ANYWHERE = {"organisation", "department"}
 
 
+def _filter_values(column, value) -> list:
+    """The comma-separated values of a picker filter, each checked against its column (else 422)."""
+    from flask_babel import gettext
+
+    from app.errors import InvalidInput
+    from app.interface import parse_id
+
+    values = [v for v in str(value).split(",") if v]
+    enum_class = getattr(column.type, "enum_class", None)
+    if enum_class is not None:
+        valid = {m.value for m in enum_class}
+        if any(v not in valid for v in values):
+            raise InvalidInput(gettext("A search value is not valid; please check the search conditions"))
+    elif column.key.endswith("_id"):
+        ids = [parse_id(v) for v in values]
+        if None in ids:
+            raise InvalidInput(gettext("A search value is not valid; please check the search conditions"))
+        values = ids
+    return values
+
+
 def _apply_filters(query, model, filters: dict):
     for key, value in filters.items():
         column = getattr(model, key)
-        values = [v for v in str(value).split(",") if v]
-        enum_class = getattr(column.type, "enum_class", None)
-        if enum_class is not None:  # an unknown value matches nothing (it is not an error)
-            values = [v for v in values if v in {m.value for m in enum_class}]
-        query = query.where(column.in_(values))
+        query = query.where(column.in_(_filter_values(column, value)))
     if model is Organisation:
         query = query.where(Organisation.status == OrganisationStatus.approved)
     return query
@@ -84,12 +101,27 @@ def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] =
     return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
 
 
+def public_organisation_name(org_id, types) -> str:
+    """The name an anonymous page may echo for a chosen id: only an approved organisation of the types
+    the page offers (anything else reads as nothing chosen; existence is never revealed)."""
+    from app.interface import parse_id
+
+    pk = parse_id(org_id)
+    if pk is None:
+        return ""
+    name = db.session.scalar(
+        select(Organisation.name).where(Organisation.id == pk, Organisation.status == OrganisationStatus.approved,
+                                        Organisation.type.in_(list(types))))
+    return name or ""
+
+
 def scoped_get(name: str, pk: str, filters: dict) -> list[tuple[int, str]]:
     """One row by id, only if it is in scope (to show an already chosen value)."""
     model, _, label, allowed = LOOKUPS[name]
-    try:
-        pk_value = int(pk)
-    except ValueError:
+    from app.interface import parse_id
+
+    pk_value = parse_id(pk)
+    if pk_value is None:
         return []
     query = _apply_filters(select(model).where(model.id == pk_value), model,
                            {k: v for k, v in filters.items() if k in allowed})
@@ -154,9 +186,10 @@ class AjaxRelationField(Field):
         self.data = None
         if self._raw not in (None, "", "__None"):
             model = LOOKUPS[self.lookup][0]
-            try:
-                pk = int(self._raw)
-            except ValueError:
+            from app.interface import parse_id
+
+            pk = parse_id(self._raw)
+            if pk is None:
                 return
             query = _apply_filters(select(model).where(model.id == pk), model, self.lookup_filters)
             self.data = db.session.scalar(apply_scope(query, model))

@@ -51,7 +51,9 @@ class OrganisationView(ScopedModelView):
                     "address", "status", "created_on", "departments"]
     formatters_columns = {"departments": lambda departments: "、".join(d.name for d in departments)}
     add_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone", "address"]
-    edit_columns = ["name", "uscc", "region", "contact_person", "phone", "address", "status"]
+    #: writable fields, an explicit allow-list (app/write_rules.py): status changes only by review
+    #: decisions and 禁用/启用, the parent only by 更换上级部门
+    edit_columns = ["name", "uscc", "region", "contact_person", "phone", "address"]
     search_columns = ["name", "type", "status", "region", "uscc"]
     order_columns = ["name", "type", "status", "created_on"]
     base_order = ("path", "asc")
@@ -62,10 +64,6 @@ class OrganisationView(ScopedModelView):
         "phone": [validators.Optional(), Mobile()],
         "parent": [validators.DataRequired()],
     }
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        org_service.prepare_new_organisation(item)
 
     @action("disable", _l("Disable"), _l("Disable the selected organisations?"), "fa-ban")
     def disable(self, items):
@@ -85,13 +83,6 @@ class OrganisationView(ScopedModelView):
             flash(_("%(done)d done, %(skipped)d skipped", done=done, skipped=skipped), "info")
         return redirect(self.get_redirect())
 
-    def pre_update(self, item):
-        org_service.validate_status_change(current_actor(), item)
-        super().pre_update(item)
-
-    def pre_delete(self, item):
-        org_service.ensure_deletable(item)
-        super().pre_delete(item)
 
 
 class OwnDepartmentsFilter(BaseFilter):
@@ -131,7 +122,3 @@ class InternalDepartmentView(ScopedModelView):
     def pre_add(self, item):
         item.organisation = g.user.organisation  # always the own organisation
         super().pre_add(item)
-
-    def pre_delete(self, item):
-        org_service.ensure_department_empty(item)
-        super().pre_delete(item)

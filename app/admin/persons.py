@@ -11,7 +11,6 @@ from app.interface import EagerInterface, parse_id
 from app.models import Person
 from app.roles import READ_WRITE
 from app.scope import current_scope
-from app.services import persons as person_service
 from app.validators import IdNumber, Mobile
 
 PERSON_LABELS = {
@@ -50,8 +49,10 @@ class PersonView(ScopedModelView):
                     "title_date", "status", "created_on"]
     add_columns = ["id_number", "name", "phone", "education", "employer", "internal_department",
                    "title_series", "title_level", "title_name", "title_date"]
-    edit_columns = ["name", "phone", "education", "employer", "internal_department",
-                    "title_series", "title_level", "title_name", "title_date", "status"]
+    #: writable fields (app/write_rules.py): status changes only by review decisions; the employer is
+    #: chosen on add, a move between units is a transfer
+    edit_columns = ["name", "phone", "education", "internal_department",
+                    "title_series", "title_level", "title_name", "title_date"]
     search_columns = ["name", "id_number", "employer", "title_series", "title_level", "status"]
     order_columns = ["name", "id_number"]
     #: by unit, then id: the order the org_path index returns, so deep pages stay cheap
@@ -74,11 +75,3 @@ class PersonView(ScopedModelView):
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._related_views,
                                     transfers=person_transfers(parse_id(pk), current_scope()))
-
-    def pre_add(self, item):
-        person_service.prepare_new_person(item)
-        super().pre_add(item)
-
-    def pre_update(self, item):
-        person_service.validate_person(item)
-        super().pre_update(item)

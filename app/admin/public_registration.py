@@ -15,8 +15,9 @@ from sqlalchemy import select
 from wtforms import DateField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.admin.lookup import public_organisation_lookup
+from app.admin.lookup import public_organisation_lookup, public_organisation_name
 from app.extensions import db
+from app.interface import parse_id
 from app.models import (
     Account,
     Education,
@@ -142,13 +143,9 @@ class ProgressLoginForm(FlaskForm):
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _name_of(model, pk) -> str:
-    row = db.session.get(model, pk) if pk else None
-    return row.name if row is not None else ""
-
-
 def _departments_of(employer_id) -> list[tuple[int, str]]:
     """Departments of an approved employer unit (none for anything else)."""
+    employer_id = parse_id(employer_id)
     if not employer_id:
         return []
     rows = db.session.execute(
@@ -219,7 +216,7 @@ class PublicRegistrationView(BaseView):
         employer_id = form.employer_id.data
         return self.render_template(
             "registration/person.html", form=form, title=template_title, resubmit=resubmit,
-            employer_name=_name_of(Organisation, employer_id) if employer_id else "",
+            employer_name=public_organisation_name(employer_id, [OrganisationType.employer]),
             departments=_departments_of(employer_id),
         )
 
@@ -248,7 +245,7 @@ class PublicRegistrationView(BaseView):
     @expose("/departments")
     def departments(self):
         """Internal departments of the chosen (approved) employer unit."""
-        employer_id = request.args.get("employer_id", type=int)
+        employer_id = parse_id(request.args.get("employer_id"))
         return jsonify({"results": [{"id": pk, "text": name} for pk, name in _departments_of(employer_id)]})
 
     # ------------------------------------------------------------------ organisations
@@ -256,7 +253,8 @@ class PublicRegistrationView(BaseView):
         parent_id = form.parent_id.data if hasattr(form, "parent_id") else None
         return self.render_template(
             "registration/organisation.html", form=form, title=template_title, resubmit=resubmit,
-            org_type=org_type, parent_name=_name_of(Organisation, parent_id) if parent_id else "",
+            org_type=org_type,
+            parent_name=public_organisation_name(parent_id, [OrganisationType.province, OrganisationType.supervisory]),
         )
 
     def _register_organisation(self, page: str):

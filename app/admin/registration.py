@@ -8,10 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.admin.lookup import public_organisation_lookup
 from app.actor import current_actor
-from app.extensions import db
-from app.models import Organisation, OrganisationType
+from app.admin.lookup import public_organisation_lookup, public_organisation_name
+from app.models import OrganisationType
 from app.services import organisations as org_service
 from app.services.transaction import ServiceError
 from app.validators import IdNumber, Mobile, PasswordStrength, Uscc
@@ -47,10 +46,7 @@ class RegistrationView(BaseView):
     @expose("/supervisory", methods=["GET", "POST"])
     def supervisory(self):
         form = SupervisoryRegistrationForm()
-        parent_name = ""
-        if form.parent_id.data:
-            parent = db.session.get(Organisation, form.parent_id.data)
-            parent_name = parent.name if parent else ""
+        parent_name = public_organisation_name(form.parent_id.data, DEPARTMENT_TYPES)
         if form.validate_on_submit():
             try:
                 org_service.register_supervisory(

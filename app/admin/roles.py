@@ -1,6 +1,7 @@
 """Role management: province only here; copying a role never widens anyone's powers."""
 from flask import abort
-from flask_appbuilder.actions import action
+from flask_appbuilder import expose
+from flask_appbuilder.actions import action as fab_action
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security.sqla.models import PermissionView
 from flask_appbuilder.security.views import RoleModelView
@@ -37,6 +38,8 @@ class BuiltInRoleFilter(BaseFilter):
 
 class RoleView(RoleModelView):
     route_base = "/roles"
+    #: FAB's unscoped file download is not offered
+    exclude_route_methods = {"download"}
     class_permission_name = "Role"
     method_permission_name = {**READ_WRITE, "copy_role": "write"}
     base_filters = [["id", BuiltInRoleFilter, None]]
@@ -55,7 +58,26 @@ class RoleView(RoleModelView):
     add_form_extra_fields = {"permissions": _permission_field()}
     edit_form_extra_fields = {"permissions": _permission_field()}
 
-    @action("copyrole", _l("Copy Role"), _l("Copy the selected roles?"), icon="fa-copy", single=False)
+    def _refuse_unless(self, name):
+        from app.errors import NotAllowed
+
+        if name not in self.actions or not self.appbuilder.sm.has_access(
+                self.get_action_permission_name(name), self.class_permission_name):
+            raise NotAllowed()
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        self._refuse_unless(name)
+        return RoleModelView.action(self, name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        from flask import request
+
+        self._refuse_unless(request.form.get("action", ""))
+        return RoleModelView.action_post(self)
+
+    @fab_action("copyrole", _l("Copy Role"), _l("Copy the selected roles?"), icon="fa-copy", single=False)
     def copy_role(self, items):
         """Copying lists every permission of a role: the province only."""
         if not current_scope().is_all:

@@ -5,8 +5,8 @@ from app.api.base import ScopedModelRestApi
 from app.interface import EagerInterface
 from app.models import Organisation, Person
 from app.roles import READ_WRITE
-from app.services import organisations as org_service
-from app.services import persons as person_service
+from app.admin.organisations import ORG_LABELS
+from app.admin.persons import PERSON_LABELS
 
 
 class OrganisationApi(ScopedModelRestApi):
@@ -17,14 +17,13 @@ class OrganisationApi(ScopedModelRestApi):
     list_columns = ["id", "name", "type", "uscc", "parent.id", "parent.name", "path", "region", "status"]
     show_columns = ["id", "name", "type", "uscc", "parent.id", "parent.name", "path", "depth", "region",
                     "contact_person", "phone", "address", "status"]
+    #: writable fields, an explicit allow-list (app/write_rules.py): the parent is chosen when an
+    #: organisation is added and changes only through the two-party 更换上级部门 decision
     add_columns = ["name", "type", "uscc", "parent", "region", "contact_person", "phone", "address"]
-    edit_columns = ["name", "uscc", "parent", "region", "contact_person", "phone", "address"]
+    edit_columns = ["name", "uscc", "region", "contact_person", "phone", "address"]
     search_columns = ["name", "type", "status", "region"]
     order_columns = ["id", "name"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        org_service.prepare_new_organisation(item)
+    label_columns = ORG_LABELS
 
 
 class PersonApi(ScopedModelRestApi):
@@ -38,17 +37,11 @@ class PersonApi(ScopedModelRestApi):
                     "employer.id", "employer.name", "internal_department.name", "title_series.name",
                     "title_level.name",
                     "title_name", "title_date", "status"]
+    #: writable fields (app/write_rules.py): the employer is chosen on add; a move is a transfer
     add_columns = ["id_number", "name", "phone", "education", "employer", "internal_department",
                    "title_series", "title_level", "title_name", "title_date"]
-    edit_columns = ["name", "phone", "education", "employer", "internal_department",
+    edit_columns = ["name", "phone", "education", "internal_department",
                     "title_series", "title_level", "title_name", "title_date"]
     search_columns = ["name", "id_number", "employer", "status"]
     order_columns = ["id", "name"]
-
-    def pre_add(self, item):
-        super().pre_add(item)
-        person_service.prepare_new_person(item)
-
-    def pre_update(self, item):
-        super().pre_update(item)
-        person_service.validate_person(item)
+    label_columns = PERSON_LABELS

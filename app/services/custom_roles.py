@@ -214,10 +214,11 @@ def own_roles(actor_id: int):
 
 
 def _own_role(actor: Account, role_id) -> OrganisationRole:
-    try:
-        role_id = int(role_id)
-    except (TypeError, ValueError):
-        raise NotFound(role_id) from None
+    from app.interface import parse_id
+
+    role_id = parse_id(role_id)
+    if role_id is None:
+        raise NotFound()
     role = db.session.get(OrganisationRole, role_id)
     if (role is None or role.organisation_id is None or not _is_admin(actor)
             or role.organisation_id != actor.organisation_id):

@@ -31,11 +31,24 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 MAX_CELL_CHARS = 32_767
 
 
-def _cell_value(value):
+#: text starting with one of these is read as a formula by Excel, WPS or LibreOffice
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell_value(value, sheet=None):
+    """What one exported cell holds. Text that a spreadsheet would evaluate as a formula (a registrant
+    named ``=HYPERLINK(...)``, a reason starting with "=") becomes a string cell with Excel's quote
+    prefix: shown exactly as entered, never evaluated (openpyxl alone writes "=..." as a formula)."""
     if value is None:
         return ""
-    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
-        return value[:MAX_CELL_CHARS]
+    if isinstance(value, str):
+        if len(value) > MAX_CELL_CHARS:
+            value = value[:MAX_CELL_CHARS]
+        if value.startswith(FORMULA_PREFIXES) and sheet is not None:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
     return value
 
 
@@ -59,7 +72,7 @@ def xlsx_file(headers: Sequence[str], rows: Iterable[Sequence], *, sheet_title: 
         if written >= limit:
             truncated = True
             break
-        sheet.append([_cell_value(v) for v in row])
+        sheet.append([_cell_value(v, sheet) for v in row])
         written += 1
     if truncated and truncated_note:
         sheet.append([truncated_note])

@@ -34,6 +34,8 @@ from app.models import (
     UserType,
 )
 from app.roles import PROVINCE, ROLE_FOR_USER_TYPE
+from app.interface import parse_id
+from app.scope import apply_scope
 from app.services import audit
 from app.services.accounts import new_account, reset_password
 from app.services.custom_roles import display_name, grantable_role_condition
@@ -306,9 +308,13 @@ def find_user(actor: Actor, id_number: str) -> Account:
     """(c) step 2: the registered user with exactly this ID number, if they may become an admin here."""
     org = require_super_admin(actor)
     number = _normalised_id_number(id_number)
-    account = db.session.scalar(select(Account).where(Account.username == number))
+    # only users within the actor's own subtree: an account elsewhere answers exactly like an unknown
+    # number, and nothing about it (name, organisation, admin standing) is shown or changed
+    account = db.session.scalar(apply_scope(select(Account).where(Account.username == number), Account,
+                                            actor.scope))
     if account is None:
-        raise ServiceError(_("No user with this ID number is registered; use \"register as administrator\" instead"))
+        raise ServiceError(_("No user with this ID number was found in your organisation or the "
+                             "organisations below it; to add someone new, use \"register as administrator\""))
     _check_appointable(org, account)
     return account
 
@@ -383,6 +389,8 @@ def register_admin(actor: Actor, *, id_number: str, real_name: str, password: st
             organisation=plan.org, user_type=admin_user_type(plan.org), roles=plan.roles,
             internal_department=plan.department,
         )
+        # the super admin chose this password: the new admin replaces it at the first sign-in
+        account.must_change_password = True
         db.session.add(account)
         db.session.flush()
         audit.record("register_admin", account, object_type="account", after=_state(account),

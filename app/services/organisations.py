@@ -38,7 +38,9 @@ def check_uscc_free(uscc: str | None, own_id: int | None = None) -> None:
     query = select(Organisation.id).where(Organisation.uscc == uscc)
     if own_id is not None:
         query = query.where(Organisation.id != own_id)
-    if db.session.scalar(query) is not None:
+    with db.session.no_autoflush:  # the row being checked may not be in the session yet
+        taken = db.session.scalar(query) is not None
+    if taken:
         raise ServiceError(_("This unified social credit code is already registered"))
 
 
@@ -52,17 +54,18 @@ def prepare_new_organisation(org: Organisation) -> None:
     org.place_under(org.parent)
 
 
-def validate_status_change(actor: Actor, org: Organisation) -> None:
-    """Nobody approves or disables their own organisation."""
-    from sqlalchemy import inspect as sa_inspect
+def validate_update(actor: Actor, org: Organisation) -> None:
+    """A generic edit (page or REST) of an organisation's basic fields: the credit code stays unique.
 
-    history = sa_inspect(org).attrs.status.history
-    if history.has_changes() and org.id == actor.scope.org_id:
-        raise ServiceError(_("You cannot change the status of your own organisation"))
+    Status, parent, type and path are not editable there at all (app/write_rules.py)."""
     check_uscc_free(org.uscc, org.id)
 
 
-def ensure_deletable(org: Organisation) -> None:
+def ensure_deletable(org: Organisation, actor: Actor | None = None) -> None:
+    """Only an empty organisation is deleted, and never the actor's own (nor the province)."""
+    if org.type == OrganisationType.province or (
+            actor is not None and actor.account is not None and org.id == actor.account.organisation_id):
+        raise ServiceError(_("You cannot delete your own organisation"))
     blockers = [
         (Organisation.parent_id == org.id, Organisation),
         (Person.employer_id == org.id, Person),
@@ -91,7 +94,10 @@ def register_supervisory(actor: Actor, *, name, uscc, parent_id, region, contact
     from app.services.accounts import new_account
     from flask_appbuilder.security.sqla.models import Role
 
-    parent = db.session.get(Organisation, parent_id)
+    from app.interface import parse_id
+
+    parent_pk = parse_id(parent_id)
+    parent = db.session.get(Organisation, parent_pk) if parent_pk is not None else None
     if parent is None or parent.status != OrganisationStatus.approved:
         raise ServiceError(_("Please choose an approved parent department"))
     check_parent(OrganisationType.supervisory, parent)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Gender, OrganisationType, Person
 from app.services.transaction import ServiceError
-from app.validators import id_number_info
+from app.validators import id_number_info, validate_id_number
 
 
 def fill_from_id_number(person: Person) -> None:
@@ -26,6 +26,10 @@ def validate_person(person: Person) -> None:
 
 
 def prepare_new_person(person: Person) -> None:
+    try:
+        person.id_number = validate_id_number(person.id_number or "")
+    except ValueError as exc:
+        raise ServiceError(str(exc), field="id_number") from None
     exists = db.session.scalar(select(Person.id).where(Person.id_number == person.id_number))
     if exists is not None:
         raise ServiceError(_("A person with this ID number already exists"))

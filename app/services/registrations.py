@@ -43,7 +43,10 @@ def _role(user_type: UserType) -> list[Role]:
 
 def approved_organisation(org_id: Optional[int], types: set) -> Organisation:
     """An approved organisation of one of the types, picked from a list; anything else is refused."""
-    org = db.session.get(Organisation, org_id) if org_id else None
+    from app.interface import parse_id
+
+    pk = parse_id(org_id)
+    org = db.session.get(Organisation, pk) if pk is not None else None
     if org is None or org.status != OrganisationStatus.approved or org.type not in types:
         raise ServiceError(_("Please choose an approved organisation from the list"))
     return org
@@ -56,7 +59,10 @@ def register_person(actor: Actor, *, id_number: str, name: str, phone: str, pass
     employer = approved_organisation(employer_id, {OrganisationType.employer})
     dept = None
     if internal_department_id:
-        dept = db.session.get(InternalDepartment, internal_department_id)
+        from app.interface import parse_id
+
+        dept_pk = parse_id(internal_department_id)
+        dept = db.session.get(InternalDepartment, dept_pk) if dept_pk is not None else None
         if dept is None or dept.organisation_id != employer.id:
             raise ServiceError(_("The internal department does not belong to the employer unit"))
     with transaction():
@@ -212,8 +218,10 @@ def resubmit_person_registration(actor: Actor, request_id: int, *, employer_id: 
         for key, value in values.items():
             setattr(person, key, value)
         person.employer = employer
-        person.internal_department = (db.session.get(InternalDepartment, internal_department_id)
-                                      if internal_department_id else None)
+        from app.interface import parse_id
+
+        dept_pk = parse_id(internal_department_id) if internal_department_id else None
+        person.internal_department = db.session.get(InternalDepartment, dept_pk) if dept_pk else None
         validate_person(person)
         if person.account is not None:
             person.account.real_name, person.account.phone = person.name, person.phone

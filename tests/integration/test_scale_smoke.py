@@ -165,7 +165,7 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         "person list p1 (mid)", "person list p1000 (mid)", "person list p1 (province)",
         "person list p1000 (province)", "name prefix search (mid)", "name prefix search (province)",
         "ID number lookup (mid)", "person detail (mid)", "/persons/add form (mid)", "/persons/edit form (mid)",
-        "/organisations/add form (province)", "/departments/add form (mid)", "/users/add form (mid)",
+        "/organisations/add form (province)", "/departments/add form (mid)",
         "batch approval 40 (decide)", "batch approval 40 (review list action)",
         "plain batch approval 40 (FAB action)", "plain person list p1", "plain person add form",
         "plain person edit form", "dashboard (mid)", "dashboard (province)",

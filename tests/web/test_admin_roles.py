@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, login
+from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, first_sign_in, login
 from tests.web.test_chinese_ui import english_words
 
 HEALTH = "湖北省卫生健康委员会"
@@ -189,7 +189,7 @@ def test_candidate_search_is_for_super_admins_only(world, client_for):
     client.post("/orgadmins/add/register", data=form_data(page, "register-form") | {
         "id_number": [id_number], "real_name": ["褚新管"], "password": [PASSWORD], "conf_password": [PASSWORD]})
     other = app.test_client()
-    login(other, id_number, password=PASSWORD)
+    first_sign_in(other, id_number, PASSWORD)
     assert other.get("/orgadmins/candidates?q=").status_code == 403
 
 
@@ -208,7 +208,7 @@ def test_an_admin_can_hold_only_the_custom_roles_given(world, client_for):
     assert _account(app, id_number)["roles"] == [internal]
 
     restricted = app.test_client()
-    login(restricted, id_number, password=PASSWORD)
+    first_sign_in(restricted, id_number, PASSWORD)
     assert restricted.get("/persons/list/").status_code == 200
     for url in ("/persons/add", "/orgadmins/list/", "/customroles/list/", "/organisations/list/",
                 "/review/person_registration/list/"):
@@ -279,7 +279,7 @@ def test_set_roles_of_an_existing_admin(world, client_for):
     assert health.get("/orgadmins/roles/abc").status_code == 404
     assert health.get("/orgadmins/roles/99999999999").status_code == 404
     restricted = app.test_client()
-    login(restricted, id_number, password=PASSWORD)
+    first_sign_in(restricted, id_number, PASSWORD)
     assert restricted.post(f"/orgadmins/roles/{account['id']}", data=data).status_code in (302, 403)
     assert _account(app, id_number)["roles"] == [internal]
 

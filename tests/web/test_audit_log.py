@@ -10,7 +10,7 @@ import pytest
 from app.actor import Actor
 from openpyxl import load_workbook
 
-from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, login
+from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, first_sign_in, login
 from tests.web.test_chinese_ui import english_words
 
 HEADERS = ["时间", "操作人", "操作人身份证号", "操作", "对象类型", "对象编号", "变更前", "变更后", "备注", "IP地址"]
@@ -136,7 +136,7 @@ def test_non_super_admins_are_refused(app, fresh_world, client_for):
         actor = db.session.query(Account).filter_by(username=HEALTH_ID).one()
         org_admins.register_admin(Actor.of(actor), id_number=id_number, real_name="普通管理员", password="Plain2026x")
     client = app.test_client()
-    login(client, id_number, password="Plain2026x")
+    first_sign_in(client, id_number, "Plain2026x")
     for url in ("/auditlog/list/", "/auditlog/export/"):
         response = client.get(url)
         assert response.status_code == 403, url

@@ -103,6 +103,14 @@ def _roles_of(app, id_number: str) -> set[str]:
         return {r.name for r in account.roles}
 
 
+def _account_number(app, account_id: int) -> str:
+    from app.extensions import db
+    from app.models import Account
+
+    with app.app_context():
+        return db.session.query(Account.username).filter_by(id=account_id).scalar()
+
+
 def _account_id(app, id_number: str) -> int:
     from app.extensions import db
     from app.models import Account
@@ -157,10 +165,6 @@ def _grant_pvs(app, id_number: str) -> dict[str, set[int]]:
     with app.app_context():
         actor = db.session.query(Account).filter_by(username=id_number).one()
         return {grant.token: set(grant.permission_ids) for grant in offered_grants(actor.id)}
-
-
-def _roles_select(page: str) -> str:
-    return re.search(r'<select[^>]*name="roles".*?</select>', page, re.S).group(0)
 
 
 def _flashes(client) -> list[tuple[str, str]]:
@@ -247,6 +251,9 @@ def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, cli
     assert response.status_code == 302
     assert name in _roles_of(app, other_number)
 
+    # a role change ends the account's sessions (issue 8): the admin signs in again with the new role
+    assert _denied(other.get("/persons/list/"))
+    other = _client(app, other_number)
     assert other.get("/persons/list/").status_code == 200
     assert _denied(other.get("/persons/add"))           # read only: no 维护
     assert _denied(other.get("/customroles/list/"))     # and nothing else
@@ -258,6 +265,7 @@ def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, cli
     assert health.post(f"/customroles/assign/{role_id}", data={}).status_code == 302
     assert name not in _roles_of(app, other_number)
     assert _denied(other.get("/persons/list/"))
+    assert _denied(_client(app, other_number).get("/persons/list/"))
     assert _audit_actions(app, "account", other_id) == ["grant_role", "grant_role", "revoke_role"]
 
 
@@ -273,22 +281,16 @@ def test_taking_back_an_admins_last_role_is_refused(world, client_for):
     assert _roles_of(app, other_number) == {name}      # still an administrator, still this role
 
 
-def test_role_can_be_given_through_the_account_form(world, client_for):
+def test_roles_are_never_given_through_a_generic_account_form(world, client_for):
+    """Issue 8, finding 1: FAB's account add / edit screens do not exist; roles go through 分配角色."""
     app = world
-    health = client_for(HEALTH_ID)
-    _create(health, "人员查询员", [READ_PERSONS])
-    role_id, name, _ = _role(app, HEALTH, "人员查询员")
-    other_id, other_number = _make_admin(app, HEALTH, 932, role_names=["主管部门管理员"])
-
-    roles_select = _roles_select(health.get(f"/users/edit/{other_id}").get_data(as_text=True))
-    assert f'value="{role_id}"' in roles_select
-    assert 'selected' in roles_select  # the role the account has is shown as chosen
-
-    response = health.post(f"/users/edit/{other_id}", data={
-        "real_name": "测试管理员932", "organisation": str(_org_id(app, HEALTH)),
-        "roles": [str(role_id), str(_role_id_by_name(app, "主管部门管理员"))], "active": "y"})
-    assert response.status_code == 302
-    assert _roles_of(app, other_number) == {name, "主管部门管理员"}
+    other_id, _ = _make_admin(app, HEALTH, 932, role_names=["主管部门管理员"])
+    for who in (HEALTH_ID, PROVINCE_ID):
+        client = client_for(who)
+        assert client.get(f"/users/edit/{other_id}").status_code == 404
+        assert client.post(f"/users/edit/{other_id}", data={"roles": [], "active": ""}).status_code == 404
+        assert client.get("/users/add").status_code == 404
+    assert _roles_of(app, _account_number(app, other_id)) == {"主管部门管理员"}
 
 
 def test_edit_and_delete_own_role(world, client_for):
@@ -387,8 +389,7 @@ def test_copy_role_is_for_the_province_only(world, client_for):
     before = _role_count(app)
     for rowid in (province_role, own_id):
         response = health.post("/roles/action_post", data={"action": "copyrole", "rowid": [str(rowid)]})
-        assert response.status_code in (302, 403, 404)
-        assert ("danger", "访问被拒绝") in _flashes(health) or response.status_code == 404
+        assert response.status_code in (403, 404)      # refused outright: a 403 page, nothing changed
     # the custom-roles screen has no copy action either
     response = health.post("/customroles/action_post", data={"action": "copyrole", "rowid": [str(own_id)]})
     assert response.status_code == 404
@@ -424,24 +425,12 @@ def test_built_in_roles_answer_404_on_the_custom_role_screens(world, client_for,
     assert f"/customroles/show/{role_id}" not in health.get("/customroles/list/").get_data(as_text=True)
 
 
-def _post_account_roles(client, app, account_id: int, real_name: str, role_ids):
-    return client.post(f"/users/edit/{account_id}", data={
-        "real_name": real_name, "organisation": str(_org_id(app, HEALTH)),
-        "roles": [str(r) for r in role_ids], "active": "y"})
-
-
-def test_account_form_never_grants_a_role_the_admin_may_not_hand_out(world, client_for):
+def test_assign_never_grants_a_role_of_another_organisation(world, client_for):
     app = world
     health, edu = client_for(HEALTH_ID), client_for(EDU_ID)
     other_id, other_number = _make_admin(app, HEALTH, 934, role_names=["主管部门管理员"])
     _create(edu, "教育厅审核员", [READ_PERSONS])
     edu_role = _role(app, EDU, "教育厅审核员")[0]
-    kept = _role_id_by_name(app, "主管部门管理员")
-    roles_select = _roles_select(health.get(f"/users/edit/{other_id}").get_data(as_text=True))
-    for forbidden in (_role_id_by_name(app, "省级管理员"), edu_role):
-        assert f'<option value="{forbidden}"' not in roles_select
-        _post_account_roles(health, app, other_id, "测试管理员934", [kept, forbidden])
-        assert _roles_of(app, other_number) == {"主管部门管理员"}
     # nor through 分配角色: an EDU role is not HEALTH's, an EDU admin is not HEALTH's admin
     assert health.post(f"/customroles/assign/{edu_role}", data={"accounts": [str(other_id)]}).status_code == 404
     _create(health, "人员查询员", [READ_PERSONS])
@@ -450,15 +439,6 @@ def test_account_form_never_grants_a_role_the_admin_may_not_hand_out(world, clie
                        data={"accounts": [str(_account_id(app, EDU_ID))]}).get_data(as_text=True)
     assert "无效的选项" in page
     assert own_role[1] not in _roles_of(app, EDU_ID)
-
-
-def test_account_form_refuses_a_tampered_role_and_changes_nothing(world, client_for):
-    app = world
-    health = client_for(HEALTH_ID)
-    other_id, other_number = _make_admin(app, HEALTH, 936, role_names=["主管部门管理员"])
-    response = _post_account_roles(health, app, other_id, "测试管理员936", [_role_id_by_name(app, "省级管理员")])
-    assert _roles_of(app, other_number) == {"主管部门管理员"}
-    assert response.status_code == 200 and "无效的选项" in response.get_data(as_text=True)
 
 
 def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, client_for):
@@ -477,10 +457,7 @@ def test_a_limited_admin_cannot_reach_a_wider_role_of_their_organisation(world, 
 
     page = limited.get("/customroles/add").get_data(as_text=True)
     assert _offered(page) == {"CustomRole:read", "CustomRole:write", "Account:read", "Account:write"}
-    roles_select = _roles_select(limited.get(f"/users/edit/{limited_id}").get_data(as_text=True))
-    assert f'<option value="{wide_role}"' not in roles_select
-    _post_account_roles(limited, app, limited_id, "测试管理员935", [manager_role, wide_role])
-    assert _roles_of(app, limited_number) == {manager_name}
+    assert limited.get(f"/users/edit/{limited_id}").status_code == 404
 
     for response in (
         limited.post(f"/customroles/assign/{wide_role}", data={"accounts": [str(limited_id)]},
@@ -522,26 +499,3 @@ def test_custom_role_pages_are_chinese(world, client_for):
         assert english_words(page) == set(), sorted(english_words(page))
     page = health.get("/").get_data(as_text=True)
     assert "/customroles/list/" in page  # in the 账户管理 menu
-
-
-def test_role_changes_on_the_account_form_are_audited(app, fresh_world, client_for):
-    from app.extensions import db
-    from app.models import Account, AuditLog
-    from flask_appbuilder.security.sqla.models import Role
-
-    with app.app_context():
-        account = db.session.query(Account).filter_by(username=WH_HEALTH_ID).one()
-        pk, org = account.id, account.organisation_id
-        supervisory = db.session.query(Role).filter_by(name="主管部门管理员").one().id
-    client_for(PROVINCE_ID).post(f"/users/edit/{pk}", data={
-        "real_name": "王武卫", "organisation": org, "roles": [], "active": "y"})
-    with app.app_context():
-        row = db.session.query(AuditLog).filter_by(object_type="ab_user", object_id=pk, action="update").order_by(
-            AuditLog.id.desc()).first()
-        assert row is not None and f"[{supervisory}]" in row.before and '"roles": []' in row.after
-
-
-def test_the_account_forms_roles_field_reads_role(app, client_for):
-    page = client_for(PROVINCE_ID).get("/users/add").get_data(as_text=True)
-    label = re.search(r'<label for="roles"[^>]*>\s*([^<\s]+)', page).group(1)
-    assert label == "角色"

@@ -105,9 +105,18 @@ def test_change_password_rejects_weak_password(app, client_for):
 
 def test_logout_returns_to_login(app, client_for):
     client = client_for(HEALTH_ID)
-    response = client.get("/logout/")
+    response = client.post("/logout/")
     assert response.status_code == 302
     assert "/login" in client.get("/").headers["Location"]
+
+
+def test_logout_is_a_post_a_link_cannot_sign_anyone_out(app, client_for):
+    """Issue 8, finding 8: logout is a POST (with CSRF in production); GET changes nothing."""
+    client = client_for(HEALTH_ID)
+    assert client.get("/logout/").status_code == 405
+    assert client.get("/").status_code == 200
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="logout-form"' in page and 'method="post"' in page
 
 
 def test_disabled_account_cannot_log_in_on_web_or_api(app, fresh_world):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, login
+from tests.conftest import EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, first_sign_in, login
 from tests.web.test_chinese_ui import english_words
 
 HEALTH = "湖北省卫生健康委员会"
@@ -159,9 +159,14 @@ def test_register_a_new_admin(app, fresh_world, client_for):
     assert account["roles"] == ["主管部门管理员"] and account["active"] and not account["super"]
     assert account["dept"] == "人事处"
     assert _audit_actions(app, account["id"]) == ["register_admin"]
-    # the new admin signs in as 主管部门 and sees the department's data
+    # the new admin signs in as 主管部门, must first replace the password the super admin chose
+    # (nobody sets another person's password for good), then sees the department's data
     fresh = app.test_client()
     assert "/login" not in login(fresh, id_number, password=NEW_PASSWORD).headers["Location"]
+    assert "/resetmypassword/form" in fresh.get("/").headers["Location"]
+    first_sign_in(app.test_client(), id_number, NEW_PASSWORD)
+    fresh = app.test_client()
+    login(fresh, id_number, password=NEW_PASSWORD)
     assert HEALTH in fresh.get("/").get_data(as_text=True)
 
 
@@ -225,7 +230,7 @@ def test_add_an_existing_user_by_id_number_after_confirming_the_name(app, fresh_
 @pytest.mark.parametrize("id_number,message", [
     (HOSPITAL_ID, "其他单位的管理员"),
     (HEALTH_ID, "已是本单位的管理员"),
-    ("unregistered", "未注册"),
+    ("unregistered", "未找到该证件号的用户"),
     ("420103199103040000", "校验位"),
 ])
 def test_existing_user_refusals(app, client_for, id_number, message):
@@ -362,7 +367,7 @@ def test_non_super_admin_is_refused_everywhere(app, fresh_world, client_for):
     id_number = _new_id(504)
     _register(client_for(HEALTH_ID), app, id_number)
     client = app.test_client()
-    login(client, id_number, password=NEW_PASSWORD)
+    first_sign_in(client, id_number, NEW_PASSWORD)
     before = _accounts_count(app)
     for url in ("/orgadmins/add", "/orgadmins/add/member", "/orgadmins/add/register", "/orgadmins/add/existing"):
         response = client.get(url)

@@ -56,7 +56,12 @@ def test_org_path_follows_the_employer(app, fresh_world, client_for):
         person = db.session.query(Person).join(Person.employer).filter(Organisation.name == "武汉大学").first()
         assert person.org_path == person.employer.path
         pk, other = person.id, org_id("湖北大学")
-    client_for(EDU_ID).post(f"/persons/edit/{pk}", data={"name": "调整单位", "employer": other, "status": "active"})
+    # a move between units is a transfer, not an edit (issue 8): the placement itself keeps org_path
+    from app.services.transaction import transaction
+
+    with app.app_context():
+        with transaction():
+            db.session.get(Person, pk).employer = db.session.get(Organisation, other)
     with app.app_context():
         person = db.session.get(Person, pk)
         assert person.employer_id == other and person.org_path == db.session.get(Organisation, other).path

@@ -307,7 +307,7 @@ def test_progress_query_needs_the_right_password(app):
     client = app.test_client()
     page = client.post("/register/progress", data={"id_number": new_id_number(77), "password": "Wrong2026"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "用户类型、账号或密码错误" in page
+    assert "身份证号或密码错误" in page
     assert 'id="progress-table"' not in page
 
 

@@ -91,13 +91,19 @@ def test_registrant_becomes_super_admin_and_sees_nothing_until_approved(app, fre
     assert client.get(f"/organisations/show/{org_pk}").status_code == 404
     assert "/organisations/show/" not in client.get("/organisations/list/").get_data(as_text=True)
 
-    # until the review screens exist, the province approves by editing the status
+    # the status is not a form field (issue 8): editing cannot approve; the review decision does
     province = client_for(PROVINCE_ID)
-    page = province.get(f"/organisations/edit/{org_pk}").get_data(as_text=True)
-    assert "待审核" in page
     province.post(f"/organisations/edit/{org_pk}", data={
         "name": GOOD["name"], "status": "approved", "uscc": _form(app)["uscc"],
         "contact_person": GOOD["contact_person"], "phone": GOOD["phone"]})
+    with app.app_context():
+        assert db.session.get(Organisation, org_pk).status.value == "pending"
+        from app.models import ReviewKind, ReviewRequest
+        request_id = db.session.query(ReviewRequest.id).filter_by(
+            kind=ReviewKind.supervisory_registration, subject_id=org_pk).scalar()
+    response = province.post("/review/supervisory_registration/action_post",
+                             data={"action": "approve", "rowid": [request_id]})
+    assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Organisation, org_pk).status.value == "approved"
     assert client.get(f"/organisations/show/{org_pk}").status_code == 200
