@@ -119,6 +119,8 @@ class TransferOutView(TransferViewMixin, ScopedModelView):
     order_columns = ["person_name", "effective_date", "submitted_on"]
     base_order = ("submitted_on", "desc")
     base_filters = [["id", OutgoingFilter, None]]
+    #: what the 人员调出 form writes (the page is ``add`` below, through the transfer service)
+    add_columns = ["person", "to_organisation", "reason", "effective_date"]
 
     def _form_page(self, form, status=200):
         actor = current_actor()

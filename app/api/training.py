@@ -24,5 +24,7 @@ class TrainingProgrammeApi(ScopedModelRestApi):
     show_columns = list_columns + ["description"]
     search_columns = ["code", "name", "year", "subject_kind", "mode", "start_date"]
     order_columns = ["id", "code", "start_date", "name"]
+    #: there is no POST or PUT route; FAB still builds its write schemas, so keep them to harmless text
+    add_columns = edit_columns = ["name", "description"]
     description_columns = {"fee_fen": "fee per trainee in fen (1/100 yuan)",
                            "code": "stable programme code that credit-hour records refer to"}
