@@ -9,11 +9,9 @@ import datetime
 import decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-
 from app.errors import InvalidInput
 from app.extensions import db
-from app.models import LearningMode, OrganisationType, ReviewStatus, SubjectKind, TrainingProgramme
+from app.models import LearningMode, OrganisationType, SubjectKind, TrainingProgramme
 from app.services.own_submissions import OwnSubmission, check_count, check_text, check_year
 
 BASES = frozenset({OrganisationType.training_base})
@@ -109,8 +107,3 @@ SUMMARY = OwnSubmission(
     "work_summary", BASES, clean_summary, one_per_year=True,
     duplicate_message=lambda: _("Your base already has a pending or approved annual work summary for this year"),
 )
-
-
-def approved_programmes():
-    """SQL: the approved programmes (the courses learning platforms and credit records refer to)."""
-    return select(TrainingProgramme).where(TrainingProgramme.status == ReviewStatus.approved)
