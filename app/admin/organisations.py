@@ -58,6 +58,30 @@ class OrganisationView(ScopedModelView):
     order_columns = ["name", "type", "status", "created_on"]
     base_order = ("path", "asc")
     relation_filters = {"parent": {"type": "province,supervisory"}}
+    show_template = "account_mgmt/organisation_show.html"
+
+    def render_template(self, template, **kwargs):
+        """A department below the viewer links to its administrators (禁用/启用, 重置密码)."""
+        if template == self.show_template:
+            kwargs["admin_link"] = self._admin_link(kwargs.get("pk"))
+        return super().render_template(template, **kwargs)
+
+    def _admin_link(self, pk):
+        from flask import url_for
+
+        from app.errors import NotFound
+        from app.models import OrganisationType
+        from app.services import org_admins
+
+        try:
+            org = org_admins.subordinate_organisation(current_actor(), pk)
+        except NotFound:
+            return None
+        if org.type != OrganisationType.supervisory:
+            return None
+        if not self.appbuilder.sm.has_access("can_read", "Subordinate"):
+            return None
+        return url_for("SubordinateView.admins", pk=org.id)
     validators_columns = {
         "name": [validators.DataRequired()],
         "uscc": [validators.Optional(), Uscc()],

@@ -40,6 +40,8 @@ from app.workflow.submissions import withdraw_request
 
 #: session key holding the account verified on the progress page
 PROGRESS_KEY = "progress_account_id"
+#: the account's credential version when the password was checked: a later change ends the progress view
+PROGRESS_VERSION_KEY = "progress_credential_version"
 #: most departments the department lookup returns
 DEPARTMENT_LIMIT = 500
 #: registration kinds a rejected registrant may correct and resubmit, and what they are about
@@ -189,7 +191,17 @@ def withdraw_with_message(request_id: int, actor: Actor) -> None:
 
 
 def _progress_account_id():
-    return session.get(PROGRESS_KEY)
+    """The registrant verified on this page, while their credentials have not changed since."""
+    from sqlalchemy import select as _select
+
+    account_id = session.get(PROGRESS_KEY)
+    if not account_id:
+        return None
+    version = db.session.scalar(_select(Account.credential_version).where(Account.id == account_id))
+    if version is None or (version or 0) != session.get(PROGRESS_VERSION_KEY):
+        session.pop(PROGRESS_KEY, None)
+        return None
+    return account_id
 
 
 def _progress_actor(account_id: int) -> Actor:
@@ -295,6 +307,7 @@ class PublicRegistrationView(BaseView):
                 flash(result.message, "danger")
             else:
                 session[PROGRESS_KEY] = result.user.id
+                session[PROGRESS_VERSION_KEY] = result.user.credential_version or 0
                 return redirect(url_for(".progress"))
         account_id = _progress_account_id()
         account = db.session.get(Account, account_id) if account_id else None
@@ -314,6 +327,7 @@ class PublicRegistrationView(BaseView):
     def progress_leave(self):
         """Forget the verified account, e.g. on a shared computer."""
         session.pop(PROGRESS_KEY, None)
+        session.pop(PROGRESS_VERSION_KEY, None)
         return redirect(url_for(".progress"))
 
     @expose("/progress/withdraw/<int:request_id>", methods=["POST"])

@@ -61,8 +61,8 @@ class SubordinateView(ScopedModelView):
     show_template = "account_mgmt/subordinate_show.html"
 
     def _unit(self, pk) -> Organisation:
-        (org,) = self._scoped_items([pk])
-        return org
+        """A unit or base of the list, or a department below (reached from its 机构档案 page)."""
+        return service.subordinate_organisation(current_actor(), pk)
 
     @expose("/admins/<pk>")
     @has_access

@@ -54,6 +54,9 @@ __all__ = [
 ADMIN_TYPES = (UserType.supervisory, UserType.employer, UserType.training_base)
 #: organisation types listed under 下属机构管理
 SUBORDINATE_TYPES = (OrganisationType.employer, OrganisationType.training_base)
+#: organisations below the actor whose admins the actor may disable or give a one-time password:
+#: units and bases (下属机构管理) and subordinate departments (their admins have nobody else to turn to)
+SUBORDINATE_ADMIN_TYPES = SUBORDINATE_TYPES + (OrganisationType.supervisory,)
 #: how long a generated password is
 GENERATED_PASSWORD_LENGTH = 10
 #: most candidates a search-as-you-type list returns
@@ -496,16 +499,25 @@ def remove_admin(actor: Actor, account_id) -> str:
 
 
 # ------------------------------------------------------------------ 下属机构管理员
-def subordinate_admin(actor: Actor, org_id, account_id) -> tuple[Organisation, Account]:
-    """An admin account of an employer unit or training base in the actor's subtree, or NotFound."""
+def subordinate_organisation(actor: Actor, org_id) -> Organisation:
+    """An organisation strictly below the actor's own whose admins the actor manages, or NotFound."""
     scope = actor.scope
-    if scope.is_none:
-        raise NotFound()
-    org_pk, account_pk = parse_id(org_id), parse_id(account_id)
-    if org_pk is None or account_pk is None:
+    org_pk = parse_id(org_id)
+    if scope.is_none or org_pk is None:
         raise NotFound()
     org = db.session.get(Organisation, org_pk)
-    if org is None or org.type not in SUBORDINATE_TYPES or not scope.covers_path(org.path):
+    own = actor.organisation.id if actor.organisation is not None else None
+    if (org is None or org.id == own or org.type not in SUBORDINATE_ADMIN_TYPES
+            or not scope.covers_path(org.path)):
+        raise NotFound()
+    return org
+
+
+def subordinate_admin(actor: Actor, org_id, account_id) -> tuple[Organisation, Account]:
+    """An admin account of a unit, base or department strictly below the actor, or NotFound."""
+    org = subordinate_organisation(actor, org_id)
+    account_pk = parse_id(account_id)
+    if account_pk is None:
         raise NotFound()
     account = db.session.scalar(
         select(Account).where(Account.id == account_pk, Account.organisation_id == org.id, admin_condition()))

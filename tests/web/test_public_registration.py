@@ -468,3 +468,21 @@ def test_public_posts_need_a_csrf_token_and_are_rate_limited(strict_app):
     assert codes[-1] == 429
     assert client.get("/register/person", environ_base={"REMOTE_ADDR": "10.8.8.2"}).status_code == 200
     assert client.post("/register/person", data={}, environ_base={"REMOTE_ADDR": "10.8.8.3"}).status_code != 429
+
+
+def test_a_password_change_ends_the_progress_view(app, fresh_world):
+    """The progress page trusts the password check only until the account's credentials change."""
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Account
+
+    register_person(app)
+    number = person_form(app)["id_number"]
+    client = progress_client(app, number)
+    assert 'id="progress-table"' in client.get("/register/progress").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(update(Account).where(Account.username == number)
+                           .values(credential_version=Account.credential_version + 1))
+        db.session.commit()
+    assert 'id="progress-table"' not in client.get("/register/progress").get_data(as_text=True)

@@ -100,8 +100,11 @@ def test_out_of_scope_units_are_404(app, client_for, url):
     hospital = _org_id(app, HOSPITAL)
     assert client_for(EDU_ID).get(url.format(pk=hospital)).status_code == 404
     assert client_for(WH_HEALTH_ID).get(url.format(pk=hospital)).status_code == 404   # attached to the parent
-    # a department in scope is not a subordinate unit
-    assert client_for(HEALTH_ID).get(url.format(pk=_org_id(app, "武汉市卫生健康委员会"))).status_code == 404
+    # a department below is not listed as a unit, but its administrators are reachable (its record links here)
+    department = client_for(HEALTH_ID).get(url.format(pk=_org_id(app, "武汉市卫生健康委员会"))).status_code
+    assert department == (404 if "/show/" in url else 200)
+    # the own organisation is never "below"
+    assert client_for(HEALTH_ID).get(url.format(pk=_org_id(app, "湖北省卫生健康委员会"))).status_code == 404
     assert client_for(HEALTH_ID).get(url.format(pk="x")).status_code == 404
 
 
@@ -114,12 +117,13 @@ def test_out_of_scope_operations_are_404_and_change_nothing(app, client_for):
     health = client_for(HEALTH_ID)
     # an account of another unit under a unit id in scope
     assert health.post(f"/subordinates/admins/{base}/reset/{account['id']}").status_code == 404
-    # a department's admin is not a subordinate admin
-    wh_admin = _account(app, WH_HEALTH_ID)
-    wh_org = _org_id(app, "武汉市卫生健康委员会")
-    assert health.post(f"/subordinates/admins/{wh_org}/active/{wh_admin['id']}", data={"active": "0"}).status_code == 404
+    # a child department cannot act upwards on its parent's admins
+    health_admin = _account(app, HEALTH_ID)
+    health_org = _org_id(app, "湖北省卫生健康委员会")
+    assert client_for(WH_HEALTH_ID).post(f"/subordinates/admins/{health_org}/active/{health_admin['id']}",
+                                         data={"active": "0"}).status_code == 404
     assert _account(app, HOSPITAL_ID) == account
-    assert _account(app, WH_HEALTH_ID) == wh_admin
+    assert _account(app, HEALTH_ID) == health_admin
 
 
 def test_units_without_the_area_cannot_open_it(app, client_for):
@@ -229,3 +233,30 @@ def test_admins_of_a_unit_not_yet_approved_cannot_be_enabled(app, fresh_world, c
                                       data={"active": "1"}, follow_redirects=True).get_data(as_text=True)
     assert "尚未审核通过" in page
     assert _account(app, HOSPITAL_ID)["active"] is False
+
+
+def test_a_parent_department_gives_a_subordinate_departments_admin_a_one_time_password(app, fresh_world, client_for):
+    """A department admin who forgot the password is helped by a department above, never by anyone else."""
+    from app.extensions import db
+    from app.models import Account, Organisation
+
+    with app.app_context():
+        wh = db.session.query(Organisation).filter_by(name="武汉市卫生健康委员会").one().id
+        health = db.session.query(Organisation).filter_by(name="湖北省卫生健康委员会").one().id
+        admin = db.session.query(Account).filter_by(username=WH_HEALTH_ID).one().id
+        health_admin = db.session.query(Account).filter_by(username=HEALTH_ID).one().id
+    parent = client_for(HEALTH_ID)
+    page = parent.get(f"/organisations/show/{wh}").get_data(as_text=True)
+    assert f"/subordinates/admins/{wh}" in page
+    assert WH_HEALTH_ID in parent.get(f"/subordinates/admins/{wh}").get_data(as_text=True)
+    # another department, the child itself (upwards), the own organisation: 404
+    assert client_for(EDU_ID).post(f"/subordinates/admins/{wh}/reset/{admin}").status_code == 404
+    assert client_for(WH_HEALTH_ID).post(f"/subordinates/admins/{health}/reset/{health_admin}").status_code == 404
+    assert parent.post(f"/subordinates/admins/{health}/reset/{health_admin}").status_code == 404
+    page = parent.post(f"/subordinates/admins/{wh}/reset/{admin}").get_data(as_text=True)
+    assert 'id="new-password"' in page
+    with app.app_context():
+        assert db.session.get(Account, admin).must_change_password is True
+    # the province sees no such link on its own record
+    own = client_for(HEALTH_ID).get(f"/organisations/show/{health}").get_data(as_text=True)
+    assert "department-admins" not in own
