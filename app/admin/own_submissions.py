@@ -37,6 +37,15 @@ class OwnOrganisationFilter(BaseFilter):
         return query.filter(self.model.org_id == org_id if org_id is not None else false())
 
 
+def show_widgets(view, item, actions: dict) -> dict:
+    """FAB's detail widget offering exactly these actions (FAB's own falls back to all when none apply)."""
+    return {"show": view.show_widget(
+        pk=item.id, label_columns=view.label_columns, include_columns=view.show_columns,
+        value_columns=view.datamodel.get_values_item(item, view.show_columns),
+        formatters_columns=view.formatters_columns, actions=actions, fieldsets=view.show_fieldsets,
+        modelview_name=view.__class__.__name__)}
+
+
 class OwnSubmissionView(ScopedModelView):
     """List, file, edit/resubmit and withdraw the own organisation's items of one kind."""
 
@@ -130,9 +139,12 @@ class OwnSubmissionView(ScopedModelView):
     def show(self, pk):
         (item,) = self._scoped_items([pk])
         actor = current_actor()
+        mine = item.submitted_by_id is not None and item.submitted_by_id == actor.id
+        withdrawable = mine and item.status == ReviewStatus.pending
+        actions = {name: a for name, a in self.actions.items() if name != "withdraw" or withdrawable}
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title,
-            widgets=self._get_show_widget(item.id, item), history=item_history(self.spec.kind, item.id),
+            widgets=show_widgets(self, item, actions), history=item_history(self.spec.kind, item.id),
             may_edit=service.may_edit(self.spec, item, actor), endpoint=self.endpoint,
             files=self.files_of(item), **history_labels(),
         )

@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 from app.actor import current_actor
 from app.admin.base import ScopedModelView
 from app.admin.lookup import public_organisation_lookup
+from app.admin.own_submissions import show_widgets
 from app.admin.reviews import history_labels, item_history
 from app.errors import AppError, InvalidInput, form_error
 from app.extensions import db
@@ -94,10 +95,12 @@ class TransferViewMixin:
     def show(self, pk):
         (item,) = self._scoped_items([pk])
         actor = current_actor()
+        may_withdraw = item.status.value == "pending" and item.submitted_by_id == actor.id
+        actions = {name: a for name, a in self.actions.items() if name != "withdraw" or may_withdraw}
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title,
-            widgets=self._get_show_widget(item.id, item), history=item_history(kind_for("transfer"), item.id),
-            may_withdraw=item.status.value == "pending" and item.submitted_by_id == actor.id,
+            widgets=show_widgets(self, item, actions), history=item_history(kind_for("transfer"), item.id),
+            may_withdraw=may_withdraw,
             endpoint=self.endpoint, files=[], **history_labels(),
         )
 

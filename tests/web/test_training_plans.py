@@ -77,7 +77,7 @@ def test_base_files_a_plan_the_department_approves_and_the_base_sees_it(app, fre
     health.post(f"/review/training_plan/action/approve/{plan.id}")
     assert _status(app, TrainingPlan, plan.id) == ("approved", None)
     page = base.get(f"/training/plans/show/{plan.id}").get_data(as_text=True)
-    assert "已通过" in page and 'id="edit-submission"' not in page
+    assert "已通过" in page and 'id="edit-submission"' not in page and "撤回" not in page
     assert _history(app, "training_plan", plan.id) == ["submit", "approve"]
 
 
@@ -133,6 +133,7 @@ def test_a_pending_plan_cannot_be_edited_but_can_be_withdrawn(app, fresh_world, 
     base = client_for(BASE_ID)
     base.post("/training/plans/add", data=_plan_form())
     plan = _latest(app, TrainingPlan)
+    assert "撤回" in base.get(f"/training/plans/show/{plan.id}").get_data(as_text=True)
     base.post(f"/training/plans/edit/{plan.id}", data=_plan_form(title="偷偷修改"))
     assert _latest(app, TrainingPlan).title == "来年卫生人才培训计划"
     base.post(f"/training/plans/action/withdraw/{plan.id}")
