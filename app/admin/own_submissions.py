@@ -65,17 +65,12 @@ class OwnSubmissionView(ScopedModelView):
     def _values(self, form, columns) -> dict:
         return {name: form[name].data for name in columns if name in form}
 
-    def attach(self, form):
-        """Files of the form stored with the item, in its transaction (kinds with files override this)."""
-        return None
-
     def _add(self):
         form = self.add_form.refresh()
         if request.method == "POST":
             if form.validate():
                 try:
-                    service.create(self.spec, current_actor(), self._values(form, self.add_columns),
-                                   attach=self.attach(form))
+                    service.create(self.spec, current_actor(), self._values(form, self.add_columns))
                 except InvalidInput as exc:
                     form_error(form, exc)
                 else:
@@ -98,8 +93,7 @@ class OwnSubmissionView(ScopedModelView):
             form = self.edit_form.refresh(request.form)
             if form.validate():
                 try:
-                    service.edit(self.spec, actor, item.id, self._values(form, self.edit_columns),
-                                 attach=self.attach(form))
+                    service.edit(self.spec, actor, item.id, self._values(form, self.edit_columns))
                 except InvalidInput as exc:
                     form_error(form, exc)
                 else:
@@ -130,10 +124,6 @@ class OwnSubmissionView(ScopedModelView):
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
     # ------------------------------------------------------------------ detail
-    def files_of(self, item) -> list:
-        """The item's files for the detail page (kinds with files override this)."""
-        return []
-
     @expose("/show/<pk>", methods=["GET"])
     @has_access
     def show(self, pk):
@@ -145,6 +135,5 @@ class OwnSubmissionView(ScopedModelView):
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title,
             widgets=show_widgets(self, item, actions), history=item_history(self.spec.kind, item.id),
-            may_edit=service.may_edit(self.spec, item, actor), endpoint=self.endpoint,
-            files=self.files_of(item), **history_labels(),
+            may_edit=service.may_edit(self.spec, item, actor), endpoint=self.endpoint, **history_labels(),
         )

@@ -101,7 +101,7 @@ class TransferViewMixin:
             self.show_template, pk=item.id, item=item, title=self.show_title,
             widgets=show_widgets(self, item, actions), history=item_history(kind_for("transfer"), item.id),
             may_withdraw=may_withdraw,
-            endpoint=self.endpoint, files=[], **history_labels(),
+            endpoint=self.endpoint, **history_labels(),
         )
 
 
