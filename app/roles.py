@@ -36,6 +36,8 @@ AREA_MENUS = {
                      "Parent change review"],
     "Review": [],
     "SelfService": ["My information", "My record"],
+    "Attachment": [],
+    "Job": ["My jobs"],
 }
 
 PROVINCE = "省级管理员"
@@ -55,26 +57,27 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("RegistrationReview", "write"),
-                  ("ChangeReview", "write"), ("Review", "write")],
+                  ("ChangeReview", "write"), ("Review", "write"), ("Attachment", "read"), ("Job", "read")],
         "extra": [("can_get", "OpenApi"), ("can_show", "SwaggerView")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("RegistrationReview", "write"), ("ChangeReview", "write"), ("Review", "write")],
+                  ("RegistrationReview", "write"), ("ChangeReview", "write"), ("Review", "write"),
+                  ("Attachment", "read"), ("Job", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
-                  ("CustomRole", "write"), ("AuditLog", "read")],
+                  ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("AuditLog", "read")],
+                  ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
     },
-    PERSONNEL: {"areas": [("SelfService", "write")]},
+    PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
 
 #: the template role each user type gets by default
@@ -151,7 +154,7 @@ def _labels():
         "CustomRole": _l("Custom roles"), "Subordinate": _l("Subordinate organisations"),
         "AuditLog": _l("Audit log"), "RegistrationReview": _l("Registration review"),
         "ChangeReview": _l("Change review"), "Review": _l("Review API"),
-        "SelfService": _l("My information"),
+        "SelfService": _l("My information"), "Attachment": _l("Attachments"), "Job": _l("My jobs"),
     }
     return permissions, areas
 

@@ -20,6 +20,9 @@ def register_views(appbuilder) -> None:
     appbuilder.add_view(PersonView, "Persons", label=_l("Professional personnel"), icon="fa-users",
                         category="Personnel", category_label=_l("Personnel"),
                         category_icon="fa-id-card")
+    from app.admin.persons import PersonImportView
+
+    appbuilder.add_view_no_menu(PersonImportView)
     appbuilder.add_view_no_menu(RegistrationView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_api(OrganisationApi)
@@ -44,3 +47,8 @@ def register_views(appbuilder) -> None:
     # --- personnel self-service ---
     from app.admin.self_service import SelfServiceView
     appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card", category="My information", category_label=_l("My information"), category_icon="fa-user")
+    # --- files, Excel and background jobs ---
+    from app.admin import attachments, jobs
+
+    attachments.register(appbuilder)
+    jobs.register(appbuilder)

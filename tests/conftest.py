@@ -64,12 +64,18 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def storage_root(tmp_path_factory):
+    """The file store of the suite's app: a temporary folder, never instance/."""
+    return str(tmp_path_factory.mktemp("files"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, storage_root):
     from app import create_app
     from app.cli import prepare_database
     from app.extensions import db
 
-    application = create_app(make_config(database_url))
+    application = create_app(make_config(database_url, STORAGE_ROOT=storage_root))
     with application.app_context():
         _reset_schema(db)
         db.session.remove()

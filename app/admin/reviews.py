@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import BaseApi, expose as api_expose, protect, safe
@@ -20,7 +20,6 @@ from app.interface import EagerInterface
 from app.models import AuditLog, ReviewKind, ReviewRequest, ReviewStatus, TitleLevel, TitleSeries
 from app.roles import READ_WRITE
 from app.scope import current_scope
-from app.services import uploads
 from app.services.dashboard import TodoKind, register_todo
 from app.services.transaction import ServiceError
 from app.workflow.policies import POLICIES, policy_for
@@ -32,7 +31,6 @@ REVIEW_LABELS = {
     "organisation": _l("Organisation"), "target_organisation": _l("New parent department"),
     "status": _l("Review status"), "submitted_on": _l("Submitted on"), "submitted_by": _l("Submitted by"),
     "reviewed_on": _l("Reviewed on"), "reviewed_by": _l("Reviewed by"), "reject_reason": _l("Reject reason"),
-    "evidence_name": _l("Evidence file"),
 }
 
 #: how change-request fields read in the 变更明细 table
@@ -110,8 +108,8 @@ class ReviewListView(ScopedModelView):
     kind: ReviewKind
     class_permission_name = "RegistrationReview"
     method_permission_name = {**READ_WRITE, "approve": "write", "reject": "write",
-                              "reject_form": "write", "evidence": "read"}
-    include_route_methods = {"list", "show", "action", "action_post", "reject_form", "evidence"}
+                              "reject_form": "write"}
+    include_route_methods = {"list", "show", "action", "action_post", "reject_form"}
     label_columns = REVIEW_LABELS
     list_columns = ["subject_name", "subject_code", "organisation", "submitted_on", "status", "reviewed_on"]
     show_columns = ["kind", "subject_name", "subject_code", "organisation", "submitted_by", "submitted_on",
@@ -181,22 +179,12 @@ class ReviewListView(ScopedModelView):
             action_labels=ACTION_LABELS, state_labels={s.value: s.label for s in ReviewStatus},
         )
 
-    @expose("/evidence/<pk>")
-    @has_access
-    def evidence(self, pk):
-        (item,) = self._scoped_items([pk])
-        if not item.evidence_file:
-            abort(404)
-        return send_file(uploads.path_of(item.evidence_file), download_name=item.evidence_name,
-                         as_attachment=True)
-
 
 def _view(kind: ReviewKind, area: str, title) -> type:
     extra = {}
     if kind in (ReviewKind.person_change, ReviewKind.organisation_change, ReviewKind.parent_change):
         extra["show_columns"] = ReviewListView.show_columns + (
-            ["target_organisation"] if kind == ReviewKind.parent_change else []) + (
-            ["evidence_name"] if kind == ReviewKind.person_change else [])
+            ["target_organisation"] if kind == ReviewKind.parent_change else [])
     return type(
         policy_for(kind).endpoint.split(".")[0], (ReviewListView,),
         dict(kind=kind, class_permission_name=area, datamodel=EagerInterface(ReviewRequest),

@@ -139,7 +139,7 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
 
 
-def request_person_change(person_id: int, actor_id: int, changes: dict, evidence=None):
+def request_person_change(person_id: int, actor_id: int, changes: dict):
     """人员信息修改: the person proposes new title data; the chain reviews the before/after."""
     person = db.session.get(Person, person_id)
     if person is None or person.status != PersonStatus.active:
@@ -155,7 +155,7 @@ def request_person_change(person_id: int, actor_id: int, changes: dict, evidence
     with transaction():
         return submit(ReviewKind.person_change, subject_id=person.id, org_id=person.employer_id,
                       subject_name=person.name, subject_code=person.id_number,
-                      submitted_by_id=actor_id, before=before, after=after, evidence=evidence)
+                      submitted_by_id=actor_id, before=before, after=after)
 
 
 def request_organisation_change(org_id: int, actor_id: int, changes: dict):

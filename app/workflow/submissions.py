@@ -33,7 +33,7 @@ def ensure_no_pending(kind: ReviewKind, subject_id: int) -> None:
 def submit(kind: ReviewKind, *, subject_id: int, org_id: int, subject_name: str,
            subject_code: Optional[str] = None, submitted_by_id: Optional[int] = None,
            before: Optional[dict] = None, after: Optional[dict] = None,
-           target_org_id: Optional[int] = None, evidence: tuple[str, str] | None = None) -> ReviewRequest:
+           target_org_id: Optional[int] = None) -> ReviewRequest:
     """Add a pending request to the caller's transaction and audit it."""
     ensure_no_pending(kind, subject_id)
     now = datetime.datetime.now()
@@ -43,8 +43,6 @@ def submit(kind: ReviewKind, *, subject_id: int, org_id: int, subject_name: str,
         before=_dumps(before), after=_dumps(after), target_org_id=target_org_id,
         status=ReviewStatus.pending,
     )
-    if evidence:
-        item.evidence_file, item.evidence_name = evidence
     db.session.add(item)
     db.session.flush()
     write_transition_audit([item.id], submitted_by_id, Decision.resubmit, ReviewStatus.pending,
