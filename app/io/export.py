@@ -51,6 +51,7 @@ def source(name: str):
 
 def spec_for(name: str, actor: Actor, params: dict) -> ExportSpec:
     from app.errors import NotFound
+    from app.io import sources  # noqa: F401 - registers the product's sources
 
     if name not in SOURCES:
         raise NotFound()

@@ -86,7 +86,7 @@ def inspect_workbook(fileobj: BinaryIO, max_rows: int) -> int:
         last = max(last, int(rows[-1]))
     if last - 1 > max_rows:
         raise InvalidInput(_("The sheet has %(n)s rows; one import takes at most %(max)s data rows. Please split the file",
-                             n=f"{last:,}", max=f"{max_rows:,}"))
+                             n="{:,}".format(last), max="{:,}".format(max_rows)))
     formula = _FORMULA.search(xml)
     if formula is not None:
         refs = _CELL_REF.findall(xml, max(0, formula.start() - 400), formula.start())
