@@ -39,7 +39,7 @@ def _level_names() -> list[str]:
 
 COLUMNS = [
     Column("id_number", _l("ID number"), "id_number", required=True, width=22,
-           note=_l("18-digit resident ID number, entered as text"), example="420106199001010016"),
+           note=_l("18-digit resident ID number, entered as text"), example="420106199001010167"),
     Column("name", _l("Full name"), required=True, max_length=50, width=12, example="张三"),
     Column("phone", _l("Mobile phone"), "mobile", width=14, note=_l("11-digit mobile number"), example="13800138000"),
     Column("education", _l("Education"), "choice", choices=_education_labels, width=12, example="大学本科"),
