@@ -84,6 +84,10 @@ def submit(kind: str, *, actor: Actor, title: str, params: Optional[dict] = None
     answer in the request but goes through the same task code and the same result handling.
     """
     if kind not in TASKS:
+        from flask import current_app
+
+        load_task_modules(current_app)
+    if kind not in TASKS:
         raise KeyError(kind)
     with transaction():
         job = Job(owner_id=actor.id, kind=kind, title=title[:200],
