@@ -6,7 +6,7 @@ import unicodedata
 from typing import BinaryIO, Iterator, Optional
 from urllib.parse import quote
 
-from flask import Response, stream_with_context
+from flask import Response
 
 
 def content_disposition(filename: str) -> str:
@@ -34,7 +34,7 @@ def _chunks(fileobj: BinaryIO, size: int = 256 * 1024) -> Iterator[bytes]:
 
 def file_response(fileobj: BinaryIO, filename: str, content_type: str, length: Optional[int] = None) -> Response:
     """Stream a file object (closed afterwards) as a download."""
-    response = Response(stream_with_context(_chunks(fileobj)), mimetype=content_type, direct_passthrough=True)
+    response = Response(_chunks(fileobj), mimetype=content_type, direct_passthrough=True)
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

@@ -22,7 +22,7 @@ from app.admin.jobs import job_state, own_job
 from app.errors import InvalidInput, NotFound
 from app.io import imports
 from app.io.export import file_name
-from app.io.reader import inspect_workbook
+from app.io.reader import inspect_workbook, not_xlsx
 from app.io.templates import build_template
 from app.io.xlsx import XLSX_MIMETYPE
 from app.jobs import params_of, submit
@@ -87,8 +87,10 @@ class ImportView(BaseView):
             flash(_("Please choose the filled-in template (.xlsx)"), "danger")
             return redirect(url_for(f"{self.endpoint}.index"))
         try:
-            if not upload.filename.lower().endswith(".xlsx"):
-                raise InvalidInput(_("The file is not a valid Excel workbook (.xlsx); please fill in the downloaded template"))
+            head = upload.stream.read(4)
+            upload.stream.seek(0)
+            if not upload.filename.lower().endswith(".xlsx") or head != b"PK\x03\x04":
+                raise not_xlsx()
             checked = check_upload(upload.filename, upload.stream)
         except InvalidInput as exc:
             flash(exc.message, "danger")

@@ -225,6 +225,6 @@ def rejected_file(importer: Importer, report: Report, path: str) -> int:
             yield list(report.raw.get(row_number, [])) + [
                 _("Row %(row)d: %(reasons)s", row=row_number, reasons="；".join(reasons[row_number]))]
 
-    headers = importer.headers + [_("Reason")]
+    headers = importer.headers + [_("Error reason")]
     widths = [c.width for c in importer.columns] + [60]
     return write_rows(path, title=_("Rejected rows"), headers=headers, rows=rows(), widths=widths)

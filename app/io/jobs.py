@@ -47,8 +47,12 @@ def _rejected(importer, report) -> tuple[str | None, str | None]:
 def import_task(ctx: JobContext) -> JobOutcome:
     """Stage "check": validate and report. Stage "commit": validate again and insert the good rows."""
     importer = imports.importer_named(ctx.params.get("importer", ""))
-    with open_upload(ctx.params.get("file", "")) as handle:
-        report = imports.check(importer, handle, ctx.actor, progress=ctx.progress)
+    try:
+        with open_upload(ctx.params.get("file", "")) as handle:
+            report = imports.check(importer, handle, ctx.actor, progress=ctx.progress)
+    except InvalidInput:
+        get_storage().delete(ctx.params.get("file", ""))  # a file that cannot be imported is not kept
+        raise
     summary = report.summary()
     path, name = _rejected(importer, report)
     if ctx.params.get("stage") == "commit":
