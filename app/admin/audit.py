@@ -97,7 +97,7 @@ FIELD_LABELS = {
     "org_id": _l("Organisation"), "target_org_id": _l("New parent department"),
     "label": _l("Role name"), "permissions": _l("Permissions"), "role": _l("Role"),
     "count": _l("Rows"), "file": _l("File"), "original_name": _l("File name"), "size": _l("Size (bytes)"),
-    "sha256": _l("SHA-256"), "owner_kind": _l("Record type"), "owner_id": _l("Record number"),
+    "sha256": _l("Checksum"), "owner_kind": _l("Record type"), "owner_id": _l("Record number"),
 }
 
 #: where a field name means something else on another kind of object
@@ -123,9 +123,26 @@ def field_label(key: str, object_type: str = "") -> str:
     return str(label) if label is not None else key
 
 
+#: how a file's type reads next to its name (the allow-list of app/services/attachments.py)
+FILE_TYPES = {"pdf": "PDF", "doc": "Word", "docx": "Word", "xls": "Excel", "xlsx": "Excel", "jpg": "JPG",
+              "jpeg": "JPG", "png": "PNG", "zip": "ZIP"}
+
+
+def file_label(name: str) -> str:
+    """'证书.pdf' reads '证书（PDF）' in the log."""
+    stem, dot, ext = str(name).rpartition(".")
+    if dot and ext.lower() in FILE_TYPES:
+        return f"{stem}（{FILE_TYPES[ext.lower()]}）"
+    return str(name)
+
+
 def value_label(key: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if key == "owner_kind":
+        return label_of(OBJECT_LABELS, value)
+    if key in ("original_name", "file") and isinstance(value, str):
+        return file_label(value)
     if value is True:
         return str(_l("Yes"))
     if value is False:
