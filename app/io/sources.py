@@ -13,7 +13,7 @@ from typing import Optional
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from app.actor import Actor
@@ -56,7 +56,7 @@ def filtered_ids(view, model, filter_args: dict, actor: Actor):
 
 
 def _labels(enum_class) -> dict:
-    return {member: str(member.label) for member in enum_class}
+    return {member.value: str(member.label) for member in enum_class}
 
 
 # ------------------------------------------------------------------ 专技人员
@@ -71,9 +71,10 @@ def person_export(actor: Actor, params: dict) -> ExportSpec:
     view = view_named("PersonView")
     filter_args = params.get("filters") or {}
     employer, department = aliased(Organisation), aliased(InternalDepartment)
-    stmt = (select(Person.name, Person.id_number, Person.gender, Person.birth_date, Person.phone, Person.education,
-                   employer.name, department.name, TitleSeries.name, TitleLevel.name, Person.title_name,
-                   Person.title_date, Person.status)
+    # enum columns as their stored strings: the labels come from a dict, not an Enum object per cell
+    stmt = (select(Person.name, Person.id_number, type_coerce(Person.gender, String), Person.birth_date, Person.phone,
+                   type_coerce(Person.education, String), employer.name, department.name, TitleSeries.name,
+                   TitleLevel.name, Person.title_name, Person.title_date, type_coerce(Person.status, String))
             .select_from(Person)
             .join(employer, employer.id == Person.employer_id)
             .outerjoin(department, department.id == Person.internal_department_id)
@@ -90,11 +91,12 @@ def person_export(actor: Actor, params: dict) -> ExportSpec:
     genders, educations, statuses = _labels(Gender), _labels(Education), _labels(PersonStatus)
 
     def rows():
-        result = db.session.execute(stmt.execution_options(yield_per=CHUNK))
+        result = db.session.connection().execute(stmt.execution_options(stream_results=True, max_row_buffer=CHUNK))
         for (name, number, gender, birth, phone, education, unit, dept, series, level, title, obtained,
              status) in result:
-            yield (name, number, genders.get(gender, ""), birth, phone, educations.get(education, ""), unit, dept,
-                   series, level, title, obtained, statuses.get(status, ""))
+            yield (name, number, genders.get(gender, ""), birth.isoformat() if birth else "", phone or "",
+                   educations.get(education, ""), unit, dept or "", series or "", level or "", title or "",
+                   obtained.isoformat() if obtained else "", statuses.get(status, ""))
 
     return ExportSpec(title=_("Professional personnel"), headers=[str(h) for h in PERSON_HEADERS], rows=rows,
                       count=lambda cap: capped_count(counted, cap), widths=[10, 21, 6, 12, 14, 10, 28, 14, 16, 10, 16, 12, 8])

@@ -42,6 +42,17 @@ def cell(value):
     return cell(str(value))
 
 
+def _clean_row(row: Sequence) -> Sequence:
+    """A row of plain text cells is checked with one search over its joined text; anything else cell by cell."""
+    try:
+        joined = "".join(row)
+    except TypeError:
+        return [cell(v) for v in row]
+    if len(joined) > MAX_CELL_CHARS or _ILLEGAL.search(joined):
+        return [cell(v) for v in row]
+    return row
+
+
 def sheet_name(title: str) -> str:
     name = _SHEET_FORBIDDEN.sub("_", str(title or "Sheet1")).strip("'") or "Sheet1"
     return name[:31]
@@ -81,7 +92,7 @@ def write_rows(path: str, *, title: str, headers: Sequence[str], rows: Iterable[
             count[0] += 1
             if progress is not None and count[0] % PROGRESS_EVERY == 0:
                 progress(count[0])
-            yield dict(zip(keys, [cell(v) for v in row[:width]]))
+            yield dict(zip(keys, _clean_row(row)))
 
     data = records()
     first = next(data, None)

@@ -276,7 +276,7 @@ def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> Cas
             status, size = outcome[0], outcome[1]
             if len(outcome) > 2:
                 elapsed = outcome[2]  # the case timed its own core (e.g. decide() without the request setup)
-            if len(outcome) > 3 and outcome[3].get("peak_extra_mb") is not None and i >= options.warmup:
+            if len(outcome) > 3 and outcome[3].get("peak_extra_mb") is not None:  # the cold run counts too
                 result.peak_extra_mb = max(result.peak_extra_mb or 0.0, outcome[3]["peak_extra_mb"])
             if case.reset:
                 case.reset()
