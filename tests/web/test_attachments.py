@@ -215,3 +215,19 @@ def test_demo_world_carries_attachments(app_ctx):
     assert len(rows) >= 3
     assert {r.content_type for r in rows} >= {"application/pdf", "image/png"}
     assert all(get_storage().exists(r.server_name) for r in rows)
+
+
+def test_personnel_have_no_jobs_page_and_see_only_their_own_files(app, fresh_world):
+    from tests.conftest import login
+    from tests.web.test_public_registration import PASSWORD, approve, new_id_number, register_person
+
+    _, request_id = register_person(app, 33)
+    admin = app.test_client()
+    login(admin, HEALTH_ID)
+    approve(admin, "person_registration", request_id)
+    person = app.test_client()
+    login(person, new_id_number(33), PASSWORD, "personnel")
+    response = person.get("/jobs/")
+    assert response.status_code in (302, 403) and "/jobs/" not in response.headers.get("Location", "")
+    pk = _attach(app, "别人的.pdf", PDF)                   # uploaded by an admin for another record
+    assert person.get(f"/attachments/{pk}/download").status_code == 404
