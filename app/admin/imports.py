@@ -21,7 +21,6 @@ from app.admin.downloads import file_response
 from app.admin.jobs import job_state, own_job
 from app.errors import InvalidInput, NotFound
 from app.io import imports
-from app.io.export import file_name
 from app.io.reader import inspect_workbook, not_xlsx
 from app.io.templates import build_template
 from app.io.xlsx import XLSX_MIMETYPE
@@ -144,6 +143,3 @@ class ImportView(BaseView):
         get_storage().delete(params.get("file", ""))
         flash(_("The import was cancelled; nothing was changed"), "info")
         return redirect(url_for(f"{self.endpoint}.index"))
-
-
-__all__ = ["ImportView", "file_name"]

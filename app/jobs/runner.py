@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from app.actor import Actor
 from app.errors import AppError
 from app.extensions import db
-from app.jobs import TASKS, ClaimLost, JobContext, JobOutcome, load_task_modules, params_of
+from app.jobs import TASKS, ClaimLost, JobContext, load_task_modules, params_of
 from app.models import Account, Job, JobStatus
 from app.services.transaction import transaction
 from app.storage import get_storage, new_name
