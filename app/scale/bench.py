@@ -239,6 +239,8 @@ class CaseResult:
     #: cases that measure memory (files, Excel, jobs): the largest RSS growth of a run, in MB
     peak_extra_mb: Optional[float] = None
     target_mb: Optional[float] = None
+    #: median CPU time of this process per run (the same cases; the rest of the wall time is waiting)
+    cpu_ms: Optional[float] = None
 
 
 @dataclass
@@ -265,7 +267,7 @@ def _percentile(values: list[float], q: float) -> float:
 def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> CaseResult:
     result = CaseResult(name=case.name, group=case.group, url=case.url, admin=case.admin, plain=case.plain,
                         note=case.note)
-    times, counts = [], []
+    times, counts, cpu_times = [], [], []
     try:
         for i in range(options.warmup + options.runs):
             counter.count = 0
@@ -278,6 +280,8 @@ def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> Cas
                 elapsed = outcome[2]  # the case timed its own core (e.g. decide() without the request setup)
             if len(outcome) > 3 and outcome[3].get("peak_extra_mb") is not None:  # the cold run counts too
                 result.peak_extra_mb = max(result.peak_extra_mb or 0.0, outcome[3]["peak_extra_mb"])
+            if len(outcome) > 3 and outcome[3].get("cpu_ms") is not None and i >= options.warmup:
+                cpu_times.append(outcome[3]["cpu_ms"])
             if case.reset:
                 case.reset()
             result.status, result.bytes = status, size
@@ -313,6 +317,8 @@ def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> Cas
         result.p90_ms = round(_percentile(times, 0.9), 2)
         result.statements = int(statistics.median(counts))
         result.statements_max = max(counts)
+    if cpu_times:
+        result.cpu_ms = round(statistics.median(cpu_times), 1)
     return result
 
 
@@ -977,6 +983,8 @@ def print_table(report: BenchReport, echo=print) -> None:
         line = f"{r['name']:<52} {_fmt(r['median_ms']):>9} {spread:>24} {stmts:>6} {speed:>9} {target:>12}"
         if r.get("peak_extra_mb") is not None:
             line += f"  peak +{r['peak_extra_mb']:g} MB"
+        if r.get("cpu_ms") is not None:
+            line += f"  cpu {r['cpu_ms']:g} ms"
         if r["error"]:
             line += f"  ERROR {r['error']}"
         echo(line)
