@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import datetime
 import os
+import queue
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -75,6 +78,59 @@ def max_rows() -> int:
     return int(current_app.config.get("EXPORT_MAX_ROWS", 1_000_000))
 
 
+def prefetched(make_rows: Callable[[], Iterable[Sequence]], limit: int, chunk: int = 1000, depth: int = 8):
+    """The rows of a source, read by a second thread (its own session) while this one writes.
+
+    The database produces rows while the writer formats the previous ones: on two cores the export
+    takes about the longer of the two instead of their sum. At most ``depth`` chunks wait in between,
+    so memory stays bounded; an error of the reader is raised in the writer.
+    """
+    app = current_app._get_current_object()
+    chunks: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def read() -> None:
+        try:
+            with app.app_context(), force_locale("zh"):
+                try:
+                    batch, count = [], 0
+                    for row in make_rows():
+                        batch.append(row)
+                        count += 1
+                        if len(batch) >= chunk or count > limit:
+                            chunks.put(batch)
+                            batch = []
+                            if stop.is_set() or count > limit:
+                                break
+                    if batch:
+                        chunks.put(batch)
+                finally:
+                    db.session.rollback()
+                    db.session.remove()
+            chunks.put(end)
+        except BaseException as exc:  # noqa: BLE001 - handed to the writer
+            chunks.put(exc)
+
+    reader = threading.Thread(target=read, name="export-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = chunks.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield from item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish
+            try:
+                chunks.get_nowait()
+            except queue.Empty:
+                reader.join(0.05)
+
+
 def write_export(spec: ExportSpec, progress: Optional[Callable[[int], None]] = None) -> tuple[str, int]:
     """Write the spec to a temporary .xlsx; returns (path, rows written). The caller removes the file."""
     fd, path = tempfile.mkstemp(suffix=".xlsx", prefix="export-")
@@ -82,8 +138,8 @@ def write_export(spec: ExportSpec, progress: Optional[Callable[[int], None]] = N
     limit = max_rows()
     note = _("Only the first %(n)d rows were exported; narrow the filters", n=limit)
     try:
-        written = write_rows(path, title=spec.title, headers=spec.headers, rows=spec.rows(), widths=spec.widths,
-                             limit=limit, note=note, progress=progress)
+        written = write_rows(path, title=spec.title, headers=spec.headers, rows=prefetched(spec.rows, limit),
+                             widths=spec.widths, limit=limit, note=note, progress=progress)
     except BaseException:
         os.remove(path)
         raise

@@ -98,3 +98,38 @@ def test_bad_cells_get_a_chinese_reason(app_ctx, column, value, reason):
         with pytest.raises(ValueError) as info:
             parse_cell(column, value, choices)
     assert reason in str(info.value)
+
+
+def _spec(rows):
+    from app.io.export import ExportSpec
+
+    return ExportSpec(title="测试", headers=["甲", "乙"], rows=rows, count=lambda cap: 0)
+
+
+def test_the_exporter_caps_rows_and_notes_it(app, monkeypatch):
+    import os
+
+    from app.io.export import write_export
+
+    monkeypatch.setitem(app.config, "EXPORT_MAX_ROWS", 3)
+    with app.test_request_context():
+        path, written = write_export(_spec(lambda: ([str(i), i] for i in range(10))))
+    rows = list(load_workbook(path).active.iter_rows(values_only=True))
+    os.remove(path)
+    assert written == 3 and len(rows) == 5 and "3" in rows[-1][0]
+
+
+def test_an_error_while_reading_rows_reaches_the_writer_and_leaves_no_file(app, tmp_path, monkeypatch):
+    import tempfile
+
+    from app.io.export import write_export
+
+    def rows():
+        yield ["1", 1]
+        raise RuntimeError("数据库断开")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with app.test_request_context():
+        with pytest.raises(RuntimeError, match="数据库断开"):
+            write_export(_spec(rows))
+    assert list(tmp_path.iterdir()) == []
