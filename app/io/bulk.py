@@ -11,6 +11,7 @@ import io
 from typing import Sequence
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 
@@ -49,8 +50,12 @@ def insert_rows(table: Table, rows: Sequence[dict]) -> int:
             buffer.write("\n")
         buffer.seek(0)
         raw = connection.connection.dbapi_connection
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
         with raw.cursor() as cursor:
-            cursor.copy_expert(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN", buffer, size=1 << 20)
+            try:
+                cursor.copy_expert(statement, buffer, size=1 << 20)
+            except connection.dialect.dbapi.IntegrityError as exc:  # the same error executemany raises
+                raise IntegrityError(statement, None, exc) from exc
         return len(rows)
     for start in range(0, len(rows), 5000):
         connection.execute(insert(table), list(rows[start:start + 5000]))

@@ -206,10 +206,18 @@ def check(importer: Importer, fileobj: BinaryIO, actor: Actor, progress: Optiona
 
 def commit(importer: Importer, report: Report, actor: Actor, file_name: str) -> int:
     """All good rows in one transaction, set-based; nothing when there are none."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.errors import Conflict
+
     if not report.good:
         raise InvalidInput(_("No row of the file can be imported; nothing was changed"))
-    with transaction():
-        return importer.commit([row for _, row in report.good], actor, file_name)
+    try:
+        with transaction():
+            return importer.commit([row for _, row in report.good], actor, file_name)
+    except IntegrityError as exc:
+        raise Conflict(_("Some rows were entered by someone else meanwhile (for example the same ID number); "
+                         "nothing was imported. Please check the file again")) from exc
 
 
 def rejected_file(importer: Importer, report: Report, path: str) -> int:

@@ -305,3 +305,26 @@ def test_the_audit_export_keeps_formulas_as_text(app, fresh_world, client_for):
     sheet = load_workbook(io.BytesIO(response.data)).active
     cells = [row[7] for row in sheet.iter_rows(min_row=2) if "HYPERLINK" in str(row[7].value)]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_rows_entered_meanwhile_make_the_whole_commit_refused(app, fresh_world):
+    """Checked, then someone else adds one of the persons: the commit refuses all rows, none half-imported."""
+    from app.actor import Actor
+    from app.errors import Conflict
+    from app.extensions import db
+    from app.io import imports, person_import
+    from app.models import Account, Person
+
+    data = workbook_bytes([good_row(81), good_row(82)])
+    with app.test_request_context():
+        actor = Actor.of(db.session.scalar(select(Account).where(Account.username == HEALTH_ID)))
+        report = imports.check(person_import.PERSON_IMPORT, io.BytesIO(data), actor)
+        assert len(report.good) == 2
+        first = dict(report.good[0][1])
+        imports.commit(person_import.PERSON_IMPORT, imports.Report(1, [(2, first)], []), actor, "先到.xlsx")
+        before = db.session.scalar(select(func.count()).select_from(Person))
+        with pytest.raises(Conflict) as info:
+            imports.commit(person_import.PERSON_IMPORT, report, actor, "后到.xlsx")
+        assert "未导入任何数据" in info.value.message
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Person)) == before
