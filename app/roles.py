@@ -33,6 +33,8 @@ AREA_MENUS = {
     # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
     "SelfService": ["My information", "My record"],
+    "Attachment": [],
+    "Job": ["My jobs", "My job list"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -57,25 +59,26 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write")],
+                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
+                  ("Job", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("Review", "write")],
+                  ("Review", "write"), ("Attachment", "read"), ("Job", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
-                  ("CustomRole", "write"), ("AuditLog", "read")],
+                  ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("AuditLog", "read")],
+                  ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
     },
-    PERSONNEL: {"areas": [("SelfService", "write")]},
+    PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
 
 #: the template role each user type gets by default
@@ -219,6 +222,7 @@ def _area_labels() -> dict:
         "ChangeReview": _l("Change review management"), "Review": _l("Review API"),
         "SelfService": _l("My information"), "ChangePassword": _l("Change password"),
         "OpenApi": _l("API docs"), "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
+        "Attachment": _l("Attachments"), "Job": _l("My jobs"),
     }
 
 

@@ -141,6 +141,8 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         "batch approval 40 (decide)", "batch approval 40 (review list action)",
         "plain batch approval 40 (FAB action)", "plain person list p1", "plain person add form",
         "plain person edit form", "dashboard (mid)", "dashboard (province)",
+        "export 100,000 persons to xlsx (job)", "import 10,000 rows (parse, validate, commit)",
+        "upload 20 MB (check, hash, store)",
     ]
     for name in expected:
         assert name in cases, name
