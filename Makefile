@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 MO := app/translations/zh/LC_MESSAGES/messages.mo
 PO := app/translations/zh/LC_MESSAGES/messages.po
 
-.PHONY: run test install install-dev system-deps translations test-sqlite test-pg bench bench-smoke clean
+.PHONY: run test install install-dev system-deps redis worker translations test-sqlite test-pg bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,26 @@ translations: $(VENV)/.installed
 system-deps:
 	bash scripts/system_deps.sh
 
-## install, migrate, seed the demo world and serve on http://127.0.0.1:5000
+## Redis on 127.0.0.1:6379 (Debian redis-server, installed and started when missing): the job tests'
+## Celery worker and production-like runs use it; the embedded default (make run) does not
+redis:
+	bash scripts/ensure_redis.sh
+
+## install, migrate, seed the demo world and serve on http://127.0.0.1:5000 (jobs run in-process)
 run: install
 	$(PY) run.py
 
+## a Celery worker for the jobs of an app started with CELERY_BROKER_URL (or REDIS_URL) set
+REDIS_URL ?= redis://127.0.0.1:6379/0
+worker: install redis
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(REDIS_URL)} $(VENV)/bin/celery -A app.jobs.worker worker --loglevel INFO
+
 ## install and run the whole suite (SQLite by default; set TEST_DATABASE_URL for PostgreSQL)
-test: install-dev
+test: install-dev redis
 	$(PYTEST) -q
 
 ## the suite against a freshly created PostgreSQL database on 127.0.0.1:5432
-test-pg: install-dev
+test-pg: install-dev redis
 	bash scripts/ensure_postgres.sh jijiao_test
 	TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/jijiao_test $(PYTEST) -q
 

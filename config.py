@@ -101,6 +101,42 @@ class Config:
     #: seed the demo world when the database is empty (python run.py)
     DEMO_DATA = os.environ.get("DEMO_DATA", "1") == "1"
 
+    # Files (app/storage.py, app/services/attachments.py)
+    #: where the local file store keeps uploads and job results (outside the static folder)
+    STORAGE_ROOT = os.environ.get("STORAGE_ROOT", os.path.join(INSTANCE_DIR, "files"))
+    #: largest file one upload may carry
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024))
+    #: a zip (also docx/xlsx) may unpack to at most this many bytes and entries
+    ZIP_MAX_UNCOMPRESSED_BYTES = int(os.environ.get("ZIP_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024))
+    ZIP_MAX_ENTRIES = int(os.environ.get("ZIP_MAX_ENTRIES", 2000))
+
+    # Excel import and export (app/io/)
+    #: exports larger than this run as a background job (smaller ones are downloaded at once)
+    EXPORT_SYNC_MAX_ROWS = int(os.environ.get("EXPORT_SYNC_MAX_ROWS", 5000))
+    #: most rows one export writes
+    EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))
+    #: imports with more data rows than this are checked and committed as a background job
+    IMPORT_SYNC_MAX_ROWS = int(os.environ.get("IMPORT_SYNC_MAX_ROWS", 2000))
+    #: most data rows one import file may hold
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 100_000))
+
+    # Background jobs (app/jobs/): Celery on Redis when a broker is configured, else threads in-process
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") or ""
+    #: the queue the web app sends jobs to and the workers consume
+    CELERY_QUEUE = os.environ.get("CELERY_QUEUE", "jijiao")
+    #: worker threads of the embedded (no broker) backend
+    JOB_THREADS = int(os.environ.get("JOB_THREADS", 2))
+    #: a running job whose heartbeat is older than this is taken over by a redelivery (its worker died)
+    JOB_STALE_SECONDS = int(os.environ.get("JOB_STALE_SECONDS", 30))
+    #: ... and marked failed when nobody took it over for this long
+    JOB_ABANDONED_SECONDS = int(os.environ.get("JOB_ABANDONED_SECONDS", 300))
+    #: how often a running job writes its progress and heartbeat
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", 0.5))
+    #: attempts before a job whose worker keeps dying is marked failed
+    JOB_MAX_ATTEMPTS = int(os.environ.get("JOB_MAX_ATTEMPTS", 2))
+    #: modules with more @task functions, comma-separated (the product's own are always loaded)
+    JOB_MODULES = [m for m in os.environ.get("JOB_MODULES", "").split(",") if m]
+
 
 class TestConfig(Config):
     TESTING = True
@@ -115,6 +151,10 @@ class TestConfig(Config):
     #: cheap hashing keeps the suite fast; production keeps FAB's scrypt default
     FAB_PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     DASHBOARD_COUNTS_TTL = 0
+    #: jobs in tests run in this process (the Celery tests start a real worker and set a broker)
+    CELERY_BROKER_URL = ""
+    JOB_STALE_SECONDS = 3
+    JOB_HEARTBEAT_SECONDS = 0.2
 
 
 def load_config(config=None):

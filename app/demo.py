@@ -226,9 +226,9 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
                        subject_code=org.uscc)
     # title changes filed by three 湖北省人民医院 people (with their own logins) from 个人中心
     hospital = orgs["people_hosp"]
-    for person in db.session.scalars(select(Person).where(Person.employer_id == hospital.id,
-                                                          Person.status == PersonStatus.active)
-                                     .order_by(Person.id).limit(3)):
+    for index, person in enumerate(db.session.scalars(
+            select(Person).where(Person.employer_id == hospital.id, Person.status == PersonStatus.active)
+            .order_by(Person.id).limit(3))):
         login = person.account
         if login is None:
             login = new_account(id_number=person.id_number, real_name=person.name, password="Demo@2026",
@@ -238,8 +238,11 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
             person.account_id = login.id
         before = {"title_level_id": person.title_level_id, "title_name": person.title_name}
         after = {"title_level_id": levels[1].id, "title_name": "副主任医师"}
-        submit_request(ReviewKind.person_change, Actor(login), subject_id=person.id, org_id=hospital.id,
-                       subject_name=person.name, subject_code=person.id_number, before=before, after=after)
+        item = submit_request(ReviewKind.person_change, Actor(login), subject_id=person.id, org_id=hospital.id,
+                              subject_name=person.name, subject_code=person.id_number, before=before,
+                              after=after)
+        if index < 2:
+            _demo_evidence(item, hospital, person.name, with_photo=index == 0)
     # a contact change filed by 协和医院's admin, a parent change filed by 中医药管理局's admin
     union, tcm, province = orgs["union_hosp"], orgs["tcm"], orgs["hrss"]
     union_admin, tcm_admin = (
@@ -342,6 +345,51 @@ def _super_admin(org: Organisation, role: Role, seq: int) -> Account:
     return admin
 
 
+def _demo_evidence(item, org, name: str, with_photo: bool) -> None:
+    """A generated PDF (and a PNG) as the evidence of a title change, so the detail page shows attachments."""
+    from app.actor import Actor
+    from app.services import attachments
+
+    files = [attachments.checked_bytes(f"{name}职称证书.pdf", demo_pdf(f"Demo certificate #{item.id}"))]
+    if with_photo:
+        files.append(attachments.checked_bytes(f"{name}证书照片.png", demo_png()))
+    attachments.attach("review_request", item.id, org.path, files, actor=Actor.system())
+
+
+def demo_pdf(text: str) -> bytes:
+    """A one-page PDF with a line of (ASCII) text, built by hand: no PDF library needed."""
+    stream = f"BT /F1 24 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def demo_png(width: int = 64, height: int = 40) -> bytes:
+    """A small blue PNG."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + b"\x2a\x6e\xbb" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def demo_world_exists() -> bool:
     return db.session.scalar(select(Organisation.id).limit(1)) is not None
 
@@ -359,15 +407,20 @@ def seed_demo(reset: bool = False) -> bool:
 
 def wipe_product_data() -> None:
     """Delete every product row (accounts too); roles and permissions stay."""
-    from app.models import OrganisationRole, ReviewRequest
+    from app.models import Attachment, Job, OrganisationRole, ReviewRequest
     from app.services.custom_roles import remove_role_rows
+    from app.storage import delete_after_commit
 
     for role_id in db.session.scalars(select(OrganisationRole.id).where(OrganisationRole.organisation_id.isnot(None))):
         remove_role_rows(role_id)
+    for name in db.session.scalars(select(Attachment.server_name)):
+        delete_after_commit(name)
+    for name in db.session.scalars(select(Job.result_file).where(Job.result_file.isnot(None))):
+        delete_after_commit(name)
     from app.models import Transfer, TrainingPlan, TrainingProgramme, WorkMaterial, WorkSummary
 
-    for model in (AuditLog, ReviewRequest, Transfer, TrainingPlan, TrainingProgramme, WorkSummary, WorkMaterial,
-                  Person):
+    for model in (Attachment, Job, AuditLog, ReviewRequest, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
+                  WorkMaterial, Person):
         db.session.execute(delete(model))
     db.session.execute(delete(assoc_user_role))
     db.session.execute(delete(Account))

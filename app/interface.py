@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from flask_appbuilder.models.filters import Filters
 from flask_appbuilder.models.sqla.filters import (
     FilterStartsWith,
     SQLAFilterConverter,
@@ -97,6 +98,20 @@ class AppFilterConverter(SQLAFilterConverter):
     )
 
 
+class BoundedFilters(Filters):
+    """A filter position the column does not offer (``_flt_9_status``) is a bad request, never an IndexError."""
+
+    def add_filter_index(self, column_name, filter_instance_index, value):
+        filters = self._all_filters.get(column_name)
+        if filters is None:
+            return
+        if not 0 <= filter_instance_index < len(filters):
+            from flask import abort
+
+            abort(400)
+        super().add_filter_index(column_name, filter_instance_index, value)
+
+
 class EagerInterface(SQLAInterface):
     """Each view owns one; the view tells it which relations its list shows."""
 
@@ -107,6 +122,10 @@ class EagerInterface(SQLAInterface):
         self.list_relations: list[str] = []
         #: called with each new row after its INSERT, inside the same transaction (the view audits it)
         self.on_created = None
+
+    def get_filters(self, search_columns=None, search_filters=None):
+        return BoundedFilters(self.filter_converter_class, self, search_columns=search_columns or [],
+                              search_filters=search_filters)
 
     # ----- writes: one transaction each; nested in the caller's when there is one ----------
     def add(self, item, commit: bool = True) -> None:

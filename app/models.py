@@ -16,6 +16,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     Index,
+    BigInteger,
     Integer,
     String,
     Text,
@@ -552,9 +553,6 @@ class ReviewRequest(Reviewable, Model):
     #: JSON of the values before and after, for change requests
     before: Mapped[Optional[str]] = mapped_column(Text)
     after: Mapped[Optional[str]] = mapped_column(Text)
-    #: server-generated name of an uploaded evidence file
-    evidence_file: Mapped[Optional[str]] = mapped_column(String(100))
-    evidence_name: Mapped[Optional[str]] = mapped_column(String(255))
     #: two-party decisions (parent change): who approved on each side
     source_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
     target_approved_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
@@ -619,6 +617,115 @@ class OrganisationRole(Role):
     @classmethod
     def scope_org_id_column(cls):
         return cls.organisation_id
+
+
+# --------------------------------------------------------------------------
+# Files (DESIGN.md §7): attachments of any record, kept in the file store
+# --------------------------------------------------------------------------
+
+
+class Attachment(Model):
+    """A file attached to a record; the bytes live in the file store under a server-generated name."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (
+        Index("ix_attachment_owner", "owner_kind", "owner_id"),
+        Index("ix_attachment_org_path", "org_path", postgresql_ops={"org_path": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: what kind of record owns the file (its table name, e.g. "review_request")
+    owner_kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: the owner's organisation path when attached: the scope filter of downloads
+    org_path: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    #: the name the uploader's computer gave the file (shown and used for downloads only)
+    original_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: the file store's name: generated, never derived from user input
+    server_name: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: hex SHA-256 of the content
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: derived from the checked extension, never from what the browser claimed
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    uploaded_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+
+    uploaded_by: Mapped[Optional[Account]] = relationship(foreign_keys=[uploaded_by_id])
+
+    def __repr__(self) -> str:
+        return self.original_name
+
+    @classmethod
+    def scope_path_column(cls):
+        return cls.org_path
+
+
+# --------------------------------------------------------------------------
+# Background jobs (DESIGN.md §7): long work with progress, results scoped to the owner
+# --------------------------------------------------------------------------
+
+
+class JobStatus(LabelledEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            "queued": _l("Queued"),
+            "running": _l("Running"),
+            "succeeded": _l("Finished"),
+            "failed": _l("Failed"),
+        }
+
+
+class Job(Model):
+    """One piece of long work (an export, an import...) run by a worker, with its progress and result."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_owner_id", "owner_id", "id"),
+        Index("ix_job_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_id: Mapped[Optional[int]] = mapped_column(ForeignKey("ab_user.id"))
+    #: the registered task, e.g. "export" or "import"
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    #: what the user sees in 我的任务, e.g. "导出 专技人员"
+    title: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: JSON of the task's arguments
+    params: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    status: Mapped[JobStatus] = mapped_column(
+        _enum(JobStatus, "job_status"), nullable=False, default=JobStatus.queued
+    )
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: the outcome in Chinese (or the reason it failed)
+    message: Mapped[Optional[str]] = mapped_column(String(1000))
+    #: JSON a task leaves for the pages that follow it (e.g. an import's preview)
+    result: Mapped[Optional[str]] = mapped_column(Text)
+    #: the result file in the file store, and the name it is downloaded under
+    result_file: Mapped[Optional[str]] = mapped_column(String(100))
+    result_name: Mapped[Optional[str]] = mapped_column(String(255))
+    #: the worker run that owns the job now; every write of a run is guarded by it
+    claim: Mapped[Optional[str]] = mapped_column(String(64))
+    #: host:pid of the claiming worker (for operators)
+    worker: Mapped[Optional[str]] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+    started_on: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime)
+    #: written by the running worker every JOB_HEARTBEAT_SECONDS; a stale one means the worker died
+    heartbeat_on: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime)
+    finished_on: Mapped[Optional[datetime.datetime]] = mapped_column(DateTime)
+
+    owner: Mapped[Optional[Account]] = relationship(foreign_keys=[owner_id])
+
+    def __repr__(self) -> str:
+        return self.title or self.kind
 
 
 # --------------------------------------------------------------------------

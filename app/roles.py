@@ -33,6 +33,8 @@ AREA_MENUS = {
     # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
     "SelfService": ["My information", "My record"],
+    "Attachment": [],
+    "Job": ["My jobs", "My job list"],
     # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
     "TrainingPlanSubmission": ["Training plans", "Annual training plans", "Annual work summaries"],
     "ProgrammeSubmission": ["Training plans", "Programme declarations"],
@@ -64,29 +66,31 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Transfer", "write"),
-                  ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
+                  ("Job", "read"),
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("Review", "write"), ("Transfer", "write"), ("WorkMaterial", "write"),
-                  ("TrainingProgramme", "read")],
+                  ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
-                  ("CustomRole", "write"), ("AuditLog", "read"), ("Transfer", "write"),
-                  ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
+                  ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
+                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("AuditLog", "read"), ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
+                  ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
+                  ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
                   ("TrainingProgramme", "read")],
     },
-    PERSONNEL: {"areas": [("SelfService", "write")]},
+    PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
 
 #: the template role each user type gets by default
@@ -230,6 +234,7 @@ def _area_labels() -> dict:
         "ChangeReview": _l("Change review management"), "Review": _l("Review API"),
         "SelfService": _l("My information"), "ChangePassword": _l("Change password"),
         "OpenApi": _l("API docs"), "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
+        "Attachment": _l("Attachments"), "Job": _l("My jobs"),
         "TrainingPlanReview": _l("Training plan management"), "TransferReview": _l("Incoming transfer review"),
         "WorkMaterialReview": _l("Work material review"),
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),

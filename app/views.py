@@ -18,6 +18,9 @@ def register_views(appbuilder) -> None:
                         label=_l("Manage internal departments"), icon="fa-th-list", **category(OWN_ORGANISATION))
     appbuilder.add_view(PersonView, "Persons", label=_l("Personnel records"), icon="fa-users",
                         **category(SUBORDINATES))
+    from app.admin.persons import PersonImportView
+
+    appbuilder.add_view_no_menu(PersonImportView)
     appbuilder.add_view_no_menu(RegistrationView)
     appbuilder.add_view_no_menu(LookupView)
     appbuilder.add_api(OrganisationApi)
@@ -43,6 +46,11 @@ def register_views(appbuilder) -> None:
     from app.admin.self_service import SelfServiceView
     appbuilder.add_view(SelfServiceView, "My record", label=_l("My record"), icon="fa-id-card",
                         **category(MY_INFORMATION))
+    # --- files, Excel and background jobs ---
+    from app.admin import attachments, jobs
+
+    attachments.register(appbuilder)
+    jobs.register(appbuilder)
     # --- 培训计划管理, 人员调转, 年度工作材料报送 (issue 11); their review lists come from app/admin/reviews.py ---
     from app.admin import materials, training, transfers
     from app.api.training import TrainingProgrammeApi

@@ -64,13 +64,18 @@ def database_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url, tmp_path_factory):
+def storage_root(tmp_path_factory):
+    """The file store of the suite's app: a temporary folder, never instance/."""
+    return str(tmp_path_factory.mktemp("files"))
+
+
+@pytest.fixture(scope="session")
+def app(database_url, storage_root):
     from app import create_app
     from app.cli import prepare_database
     from app.extensions import db
 
-    # uploads go to a test folder, removed with the session (never into instance/)
-    application = create_app(make_config(database_url, UPLOAD_DIR=str(tmp_path_factory.mktemp("uploads"))))
+    application = create_app(make_config(database_url, STORAGE_ROOT=storage_root))
     with application.app_context():
         _reset_schema(db)
         db.session.remove()

@@ -1,12 +1,14 @@
 """专技人员 records of the employer units in scope."""
 from __future__ import annotations
 
+from flask import request
 from flask_appbuilder import expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import lazy_gettext as _l
 from wtforms import validators
 
 from app.admin.base import ScopedModelView
+from app.admin.imports import ImportView
 from app.interface import EagerInterface, parse_id
 from app.models import Person
 from app.roles import READ_WRITE
@@ -75,3 +77,23 @@ class PersonView(ScopedModelView):
         return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
                                     related_views=self._related_views,
                                     transfers=person_transfers(parse_id(pk), current_scope()))
+
+    list_template = "persons/list.html"
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """The list as filtered, in scope: at once when small, as a job in 我的任务 when large."""
+        from app.admin.exporting import export_response
+        from app.io.sources import list_filter_args
+
+        return export_response("persons", {"filters": list_filter_args(request.args)})
+
+
+class PersonImportView(ImportView):
+    """专技人员批量导入 (app/io/person_import.py): units and departments enter persons of their scope."""
+
+    route_base = "/persons/import"
+    class_permission_name = "Person"
+    importer_name = "persons"
+    back_endpoint = "PersonView.list"

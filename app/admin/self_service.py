@@ -1,27 +1,27 @@
 """个人中心 for professional personnel: their record, and requests to change their title data."""
 from __future__ import annotations
 
-import os
-
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose
 from flask_appbuilder.security.decorators import has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.actor import current_actor
+from app.admin.attachments import AttachmentsField
+from app.errors import InvalidInput, form_error
 from app.workflow.declarations.common import change_rows
 from app.extensions import db
 from app.models import Person, ReviewKind, ReviewRequest, ReviewStatus, TitleLevel, TitleSeries
-from app.services import uploads
+from app.scope import org_path
+from app.services import attachments
 from app.services.registrations import request_person_change
 from app.services.transfers import own_transfers
-from app.services.transaction import ServiceError
+from app.services.transaction import transaction
 from app.admin.public_registration import withdraw_with_message
 
 
@@ -41,7 +41,7 @@ class TitleChangeForm(FlaskForm):
                                  validators=[DataRequired(message=_l("Please choose a title level"))])
     title_name = StringField(_l("Title name"), validators=[Optional(), Length(max=100)])
     title_date = DateField(_l("Date obtained"), validators=[Optional()])
-    evidence = FileField(_l("Evidence file"))
+    evidence = AttachmentsField(_l("Evidence files"))
 
     def load_choices(self) -> None:
         blank = [("", _("Please choose"))]
@@ -99,26 +99,27 @@ class SelfServiceView(BaseView):
         form = TitleChangeForm()
         form.load_choices()
         if form.validate_on_submit():
-            evidence = None
-            upload = request.files.get("evidence")
             try:
-                if upload is not None and upload.filename:
-                    evidence = uploads.save(upload)
-            except ServiceError as exc:
-                form.evidence.errors = [str(exc)]
+                evidence = form.evidence.checked()
+            except InvalidInput as exc:
+                form_error(form, exc)
                 return self._render(person, form)
             changes = dict(title_series_id=form.title_series_id.data, title_level_id=form.title_level_id.data,
                            title_name=(form.title_name.data or "").strip() or None,
                            title_date=form.title_date.data)
             try:
-                request_person_change(current_actor(), person.id, changes, evidence)
-            except ServiceError as exc:
-                if evidence is not None:
-                    _discard(evidence[0])
+                with transaction():
+                    item = request_person_change(current_actor(), person.id, changes)
+                    attachments.attach("review_request", item.id, org_path(item.org_id), evidence,
+                                       actor=current_actor())
+            except InvalidInput as exc:
                 flash(str(exc), "danger")
             else:
                 flash(_("Your change request was submitted for review"), "success")
                 return redirect(url_for(".index"))
+            finally:
+                for checked in evidence:
+                    checked.close()
         return self._render(person, form)
 
     @expose("/withdraw/<int:request_id>", methods=["POST"])
@@ -127,10 +128,3 @@ class SelfServiceView(BaseView):
         withdraw_with_message(request_id, current_actor())
         return redirect(url_for(".index"))
 
-
-def _discard(stored: str) -> None:
-    """The request was refused: do not keep its evidence file."""
-    try:
-        os.remove(uploads.path_of(stored))
-    except OSError:
-        pass

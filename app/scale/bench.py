@@ -144,10 +144,13 @@ def add_plain_views(app) -> None:
             app.appbuilder.add_view_no_menu(view)
 
 
-def make_bench_app(database_uri: str):
+def make_bench_app(database_uri: str, storage_root: Optional[str] = None):
     from app import create_app
 
-    config = type("BenchRunConfig", (BenchConfig,), {"SQLALCHEMY_DATABASE_URI": database_uri})
+    settings = {"SQLALCHEMY_DATABASE_URI": database_uri}
+    if storage_root:
+        settings["STORAGE_ROOT"] = storage_root
+    config = type("BenchRunConfig", (BenchConfig,), settings)
     app = create_app(config)
     add_plain_views(app)
     return app
@@ -241,6 +244,11 @@ class CaseResult:
     explain: Optional[str] = None
     #: cProfile of one request (cases over target): where the Python time goes
     python_profile: list = field(default_factory=list)
+    #: cases that measure memory (files, Excel, jobs): the largest RSS growth of a run, in MB
+    peak_extra_mb: Optional[float] = None
+    target_mb: Optional[float] = None
+    #: median CPU time of this process per run (the same cases; the rest of the wall time is waiting)
+    cpu_ms: Optional[float] = None
 
 
 @dataclass
@@ -267,7 +275,7 @@ def _percentile(values: list[float], q: float) -> float:
 def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> CaseResult:
     result = CaseResult(name=case.name, group=case.group, url=case.url, admin=case.admin, plain=case.plain,
                         note=case.note)
-    times, counts = [], []
+    times, counts, cpu_times = [], [], []
     try:
         for i in range(options.warmup + options.runs):
             counter.count = 0
@@ -278,6 +286,10 @@ def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> Cas
             status, size = outcome[0], outcome[1]
             if len(outcome) > 2:
                 elapsed = outcome[2]  # the case timed its own core (e.g. decide() without the request setup)
+            if len(outcome) > 3 and outcome[3].get("peak_extra_mb") is not None:  # the cold run counts too
+                result.peak_extra_mb = max(result.peak_extra_mb or 0.0, outcome[3]["peak_extra_mb"])
+            if len(outcome) > 3 and outcome[3].get("cpu_ms") is not None and i >= options.warmup:
+                cpu_times.append(outcome[3]["cpu_ms"])
             if case.reset:
                 case.reset()
             result.status, result.bytes = status, size
@@ -313,6 +325,8 @@ def measure(case: Case, counter: StatementCounter, options: BenchOptions) -> Cas
         result.p90_ms = round(_percentile(times, 0.9), 2)
         result.statements = int(statistics.median(counts))
         result.statements_max = max(counts)
+    if cpu_times:
+        result.cpu_ms = round(statistics.median(cpu_times), 1)
     return result
 
 
@@ -449,6 +463,10 @@ class Bench:
         for who in ("mid", "province"):
             cases.append(Case(f"dashboard ({who})", "dashboard", who, "/", self.get(who, "/")))
         cases += self.plan_transfer_cases()
+        # files, Excel and jobs (issue 10)
+        from app.scale.bench_io import io_cases
+
+        cases += io_cases(self)
         # last: the batches write (and put back) rows, which leaves dead tuples behind
         cases += self.batch_cases()
         cases += self.transfer_batch_cases()
@@ -731,8 +749,8 @@ class Bench:
         return results
 
     def _timed_options(self, case: Case) -> BenchOptions:
-        """Batch approvals write 1,000 rows a run: fewer runs for them."""
-        if case.group != "batch":
+        """Batch approvals write 1,000 rows a run, exports and imports are whole jobs: fewer runs for them."""
+        if case.group not in ("batch", "io"):
             return self.options
         return BenchOptions(runs=max(1, min(self.options.runs, 5)), warmup=min(self.options.warmup, 1),
                             profile=self.options.profile)
@@ -743,8 +761,15 @@ def _fmt(value) -> str:
 
 
 def apply_targets(results: list[CaseResult]) -> None:
+    from app.scale.bench_io import TARGETS as IO_TARGETS
+
     by_name = {r.name: r for r in results}
     for r in results:
+        if r.name in IO_TARGETS:
+            r.target_ms, r.target_mb = IO_TARGETS[r.name]
+            r.met = (r.median_ms is not None and r.median_ms <= r.target_ms
+                     and (r.target_mb is None or (r.peak_extra_mb is not None and r.peak_extra_mb <= r.target_mb)))
+            continue
         plain = by_name.get(r.plain) if r.plain else None
         if plain and plain.median_ms and r.median_ms:
             r.speedup_vs_plain = round(plain.median_ms / r.median_ms, 2)
@@ -770,6 +795,8 @@ def apply_targets(results: list[CaseResult]) -> None:
 
 
 def _is_slow(r: CaseResult) -> bool:
+    if r.group == "io":  # whole jobs: measured for time and memory, not profiled request by request
+        return False
     return r.met is False or (not r.name.startswith("plain") and (r.median_ms or 0) > FORM_TARGET_MS)
 
 
@@ -969,12 +996,24 @@ class BenchReport:
 
 
 def run_bench(database_uri: str, options: BenchOptions, echo=print) -> BenchReport:
+    # FAB warns "Invalid redirect detected" when a test-client request has no Referer to go back to
+    logging.getLogger("flask_appbuilder.utils.base").setLevel(logging.ERROR)
+    import shutil
+    import tempfile
+
+    # the file store of the run (exports, imports, uploads): a temporary folder, removed afterwards
+    storage_root = tempfile.mkdtemp(prefix="jijiao-bench-files-")
+    try:
+        return _run_bench(database_uri, options, echo, storage_root)
+    finally:
+        shutil.rmtree(storage_root, ignore_errors=True)
+
+
+def _run_bench(database_uri: str, options: BenchOptions, echo, storage_root: str) -> BenchReport:
     from app.extensions import db
     from app.scale.generate import count_rows, read_marker
 
-    # FAB warns "Invalid redirect detected" when a test-client request has no Referer to go back to
-    logging.getLogger("flask_appbuilder.utils.base").setLevel(logging.ERROR)
-    app = make_bench_app(database_uri)
+    app = make_bench_app(database_uri, storage_root)
     with app.app_context():
         info = read_marker()
         if info is None:
@@ -1047,8 +1086,14 @@ def print_table(report: BenchReport, echo=print) -> None:
         if r["target_ms"] is not None:
             target = f"≤{r['target_ms']:g}ms" + (f"/{r['target_statements']}" if r["target_statements"] else "")
             target += " ok" if r["met"] else " MISS"
+        if r.get("target_mb") is not None:
+            target = f"≤{r['target_ms']:g}ms/{r['target_mb']:g}MB " + ("ok" if r["met"] else "MISS")
         stmts = "-" if r["statements"] is None else str(r["statements"])
         line = f"{r['name']:<52} {_fmt(r['median_ms']):>9} {spread:>24} {stmts:>6} {speed:>9} {target:>12}"
+        if r.get("peak_extra_mb") is not None:
+            line += f"  peak +{r['peak_extra_mb']:g} MB"
+        if r.get("cpu_ms") is not None:
+            line += f"  cpu {r['cpu_ms']:g} ms"
         if r["error"]:
             line += f"  ERROR {r['error']}"
         echo(line)

@@ -147,7 +147,7 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (datetime.date, datetime.datetime)) else value
 
 
-def request_person_change(actor: Actor, person_id: int, changes: dict, evidence=None):
+def request_person_change(actor: Actor, person_id: int, changes: dict):
     """人员信息修改: the person proposes new title data; the chain reviews the fields that change."""
     person = db.session.get(Person, person_id)
     if person is None or person.status != PersonStatus.active:
@@ -162,13 +162,10 @@ def request_person_change(actor: Actor, person_id: int, changes: dict, evidence=
     before = {k: before[k] for k in after}
     if not after:
         raise ServiceError(_("Nothing was changed"))
-    extra = {}
-    if evidence:
-        extra["evidence_file"], extra["evidence_name"] = evidence
     with transaction():
         return submit_request(ReviewKind.person_change, actor, subject_id=person.id, org_id=person.employer_id,
                               subject_name=person.name, subject_code=person.id_number,
-                              before=before, after=after, **extra)
+                              before=before, after=after)
 
 
 def request_organisation_change(actor: Actor, org_id: int, changes: dict):

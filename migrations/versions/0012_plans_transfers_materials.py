@@ -1,7 +1,7 @@
 """training plans, programme declarations, work summaries, transfers, annual work materials (5.1.5, 5.1.6, 5.3)
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-01 14:28:32
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -201,3 +201,80 @@ def test_batch_action_without_a_selection_says_so_in_chinese(browser, server):
     _find(browser, By.XPATH, "//*[contains(@class, 'dropdown-toggle') and contains(., '操作')]").click()
     _find(browser, By.XPATH, "//a[contains(., '审核通过')]").click()
     _wait(browser).until(lambda d: "未选择任何记录" in d.find_element(By.ID, "modal-alert").text)
+
+
+def test_import_preview_follows_a_background_job_and_lists_the_bad_row(browser, server, app, tmp_path):
+    """A person import run as a job: the progress bar updates, the page shows the bad row, then imports."""
+    import datetime
+
+    from selenium.webdriver.common.by import By
+
+    from app.validators import make_id_number
+    from tests.support.xlsx import workbook_bytes
+
+    good = [make_id_number("420117", datetime.date(1988, 5, 6), 700 + i) for i in range(3)]
+    rows = [[number, f"浏览器{i}", "", "大学本科", "湖北省人民医院", "", "卫生技术人员", "中级", "", ""]
+            for i, number in enumerate(good)]
+    rows.insert(1, ["420106198001010016", "校验错", "", "", "湖北省人民医院", "", "", "", "", ""])
+    path = tmp_path / "浏览器导入.xlsx"
+    path.write_bytes(workbook_bytes(rows))
+    app.config["IMPORT_SYNC_MAX_ROWS"] = 1          # this file runs as a background job
+    try:
+        _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+        browser.get(server + "/persons/list/")
+        _click_when_visible(browser, By.ID, "person-import")
+        browser.find_element(By.ID, "import-file").send_keys(str(path))
+        browser.find_element(By.ID, "import-upload").click()
+        _wait(browser, 30).until(lambda d: d.find_elements(By.ID, "import-summary"))   # reloaded when done
+        summary = browser.find_element(By.ID, "import-summary").text
+        assert "共检查 4 行：3 行可以导入，1 行有误" in summary
+        cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#import-errors td")]
+        assert cells[:2] == ["3", "身份证号"] and "校验位" in cells[2]
+        browser.find_element(By.ID, "import-commit").click()
+        _wait(browser, 30).until(lambda d: d.find_elements(By.ID, "import-done"))
+        assert "已导入 3 行" in browser.find_element(By.ID, "import-done").text
+        browser.get(server + "/jobs/")
+        bars = browser.find_elements(By.CSS_SELECTOR, "#job-table .progress-bar")
+        assert bars and bars[0].text == "100%"
+    finally:
+        app.config["IMPORT_SYNC_MAX_ROWS"] = 2000
+        from app.demo import seed_demo
+        from app.extensions import db
+
+        with app.app_context():
+            db.session.rollback()
+            seed_demo(reset=True)
+
+
+def test_my_jobs_progress_bar_advances_live_and_offers_the_file(browser, server, app):
+    """A 4 s job: the bar on 我的任务 moves without reloading, then shows 100 % and a download link."""
+    import time
+
+    from selenium.webdriver.common.by import By
+    from sqlalchemy import select
+
+    import tests.support.slow_jobs  # noqa: F401
+    from app import jobs
+    from app.actor import Actor
+    from app.extensions import db
+    from app.models import Account
+    from app.services.transaction import transaction
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    with app.app_context():
+        actor = Actor.of(db.session.scalar(select(Account).where(Account.username == HEALTH_ID)))
+        with transaction():
+            job = jobs.submit("test_slow", actor=actor, title="浏览器进度测试", params={"steps": 20, "delay": 0.2})
+        job_id = job.id
+    browser.get(server + "/jobs/")
+    bar = f"#job-{job_id} .progress-bar"
+    seen = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        seen.add(int(browser.find_element(By.CSS_SELECTOR, bar).get_attribute("aria-valuenow")))
+        if 100 in seen:
+            break
+        time.sleep(0.2)
+    assert 100 in seen and len(seen - {0, 100}) >= 2          # intermediate values, shown as they came
+    link = browser.find_element(By.CSS_SELECTOR, f"#job-{job_id} .job-download")
+    assert link.is_displayed() and link.get_attribute("href").endswith(f"/jobs/{job_id}/download")

@@ -172,6 +172,8 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         "review list training_plan p1 (mid)", "review list training_programme p1 (mid)",
         "review list work_summary p1 (mid)", "review list transfer p1 (mid)", "review list work_material p1 (mid)",
         "transfer records p1 (mid)", "transfer person picker (mid)", "receiving unit search (mid)",
+        "export 100,000 persons to xlsx (job)", "import 10,000 rows (parse, validate, commit)",
+        "upload 20 MB (check, hash, store)",
     ]
     for name in expected:
         assert name in cases, name

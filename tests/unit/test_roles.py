@@ -20,7 +20,9 @@ def test_only_the_province_manages_roles_and_reads_the_api_docs():
 
 def test_personnel_get_self_service_only():
     areas = {area for perm, area in template_pairs(PERSONNEL) if perm != "menu_access"}
-    assert areas == {"Account", "ChangePassword", "SelfService"}
+    # Attachment: downloading their own evidence files (the download view checks scope or uploader)
+    assert areas == {"Account", "ChangePassword", "SelfService", "Attachment"}
+    assert ("can_write", "Attachment") not in template_pairs(PERSONNEL)
 
 
 def test_supervisory_admin_maintains_its_own_areas():

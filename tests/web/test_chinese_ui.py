@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import HEALTH_ID, PROVINCE_ID
 
 #: ASCII words allowed in visible text (abbreviations users know, and data)
-ALLOWED = {"API", "ID", "Excel", "PDF", "JSON", "OpenAPI", "Swagger", "JWT"}
+ALLOWED = {"API", "ID", "Excel", "PDF", "JSON", "OpenAPI", "Swagger", "JWT", "Word", "JPG", "PNG", "ZIP", "MB", "KB"}
 
 
 class VisibleText(HTMLParser):

@@ -90,3 +90,8 @@ def test_units_see_only_the_figures_that_concern_them(app, client_for):
     page = client_for(HOSPITAL_ID).get("/").get_data(as_text=True)
     assert 'id="count-persons"' in page
     assert 'id="count-supervisory"' not in page and 'id="count-training-base"' not in page
+
+
+def test_a_filter_position_the_column_does_not_offer_is_a_bad_request(client_for):
+    response = client_for(HEALTH_ID).get("/review/organisation_change/list/?_flt_6_status=2147483648")
+    assert response.status_code == 400

@@ -231,11 +231,13 @@ def test_roles_without_the_permission_are_refused_everywhere(app, personnel):
 def _rows_under(app, unit: str, department: str, admin_id: str):
     """A row of each model belonging to `unit` (an employer under `department`)."""
     from app.extensions import db
-    from app.models import Account, InternalDepartment, Organisation, Person
+    from app.models import Account, Attachment, InternalDepartment, Organisation, Person
 
     with app.app_context():
         org = db.session.scalar(select(Organisation).where(Organisation.name == unit))
         return {
+            "Attachment": db.session.scalar(select(Attachment.id).where(Attachment.org_path.like(org.path + "%"))
+                                            .limit(1)),
             "Organisation": org.id,
             "Person": db.session.scalar(select(Person.id).where(Person.employer_id == org.id).limit(1)),
             "InternalDepartment": db.session.scalar(

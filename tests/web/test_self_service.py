@@ -13,6 +13,7 @@ from tests.web.test_public_registration import (PASSWORD, approve, new_id_number
                                                 register_person, request_state)
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 @pytest.fixture()
@@ -116,16 +117,40 @@ def test_evidence_of_a_wrong_type_is_refused(app, person_client):
     assert person_changes(app, person_client.person_id) == []
 
 
-def test_evidence_is_stored_with_the_request(app, person_client, tmp_path):
-    from app.services import uploads
+def test_evidence_is_stored_with_the_request(app, person_client, client_for):
+    from app.services import attachments
+    from app.storage import get_storage
 
-    data = change_data(app, evidence=(io.BytesIO(PDF), "职称证书.pdf", "application/pdf"))
+    data = change_data(app, evidence=[(io.BytesIO(PDF), "职称证书.pdf", "application/pdf"),
+                                      (io.BytesIO(PNG), "证书照片.png", "image/png")])
     assert person_client.post("/me/change", data=data, content_type="multipart/form-data").status_code == 302
     (item,) = person_changes(app, person_client.person_id)
-    assert item.evidence_name == "职称证书.pdf" and item.evidence_file.endswith(".pdf")
     with app.app_context():
-        with open(uploads.path_of(item.evidence_file), "rb") as fh:
+        files = attachments.attachments_of("review_request", item.id)
+        assert [f.original_name for f in files] == ["职称证书.pdf", "证书照片.png"]
+        assert files[0].server_name.endswith(".pdf") and files[0].size == len(PDF)
+        with get_storage().open(files[0].server_name) as fh:
             assert fh.read() == PDF
+        first = files[0].id
+    # the person sees their files on their page; the reviewer on the request's detail page
+    assert f"/attachments/{first}/download" in person_client.get("/me/").get_data(as_text=True)
+    assert person_client.get(f"/attachments/{first}/download").data == PDF
+    detail = client_for(HEALTH_ID).get(f"/review/person_change/show/{item.id}").get_data(as_text=True)
+    assert "职称证书.pdf" in detail and f"/attachments/{first}/download" in detail
+    assert client_for(EDU_ID).get(f"/attachments/{first}/download").status_code == 404
+
+
+def test_a_refused_change_keeps_no_evidence_file(app, person_client, storage_root):
+    import os
+
+    before = set(os.listdir(storage_root)) if os.path.isdir(storage_root) else set()
+    _, level, _ = reference_ids(app)
+    data = change_data(app, title_level_id=level, title_name="主治医师", title_date="2018-07-01",
+                       evidence=(io.BytesIO(PDF), "证明.pdf", "application/pdf"))
+    page = person_client.post("/me/change", data=data, content_type="multipart/form-data").get_data(as_text=True)
+    assert "没有任何修改" in page
+    after = set(os.listdir(storage_root)) if os.path.isdir(storage_root) else set()
+    assert after == before
 
 
 def test_only_the_chain_of_the_employer_reviews_the_change_and_approval_applies_it(app, person_client, client_for):

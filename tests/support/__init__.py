@@ -1,0 +1,1 @@
+"""Helpers shared by tests (and loaded by the test worker process)."""
