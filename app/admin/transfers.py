@@ -5,17 +5,15 @@
 """
 from __future__ import annotations
 
-from flask import Response, flash, jsonify, redirect, request, stream_with_context, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
-from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, TextAreaField
-from sqlalchemy.orm import joinedload
 from wtforms.validators import DataRequired, Length
 
 from app.actor import current_actor
@@ -29,7 +27,6 @@ from app.interface import EagerInterface
 from app.models import Organisation, OrganisationType, Transfer
 from app.roles import READ_WRITE
 from app.scope import current_scope, subtree_org_ids
-from app.services import exports
 from app.services import transfers as service
 from app.navigation import TRANSFERS, category as menu_category
 from app.workflow.declarations.transfers import LABELS, SHOW_COLUMNS
@@ -77,12 +74,7 @@ class DirectionFilter(BaseFilter):
 
 def direction_text(paths) -> str:
     """调入 / 调出 / 内部调转, as the viewer sees a transfer."""
-    scope = current_scope()
-    from_path, to_path = paths
-    inside_from, inside_to = scope.covers_path(from_path), scope.covers_path(to_path)
-    if inside_from and inside_to:
-        return str(_l("Within scope"))
-    return str(_l("Transferred in") if inside_to else _l("Transferred out"))
+    return service.direction_label(current_scope(), *paths)
 
 
 class TransferViewMixin:
@@ -182,21 +174,6 @@ class TransferOutView(TransferViewMixin, ScopedModelView):
         return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
 
 
-#: columns of the 调转记录 export: (label, value of a transfer)
-EXPORT_COLUMNS = [
-    (_l("Direction"), lambda t: direction_text(t.route_paths)), (_l("Full name"), lambda t: t.person_name),
-    (_l("ID number"), lambda t: t.id_number), (_l("Transferred out of"), lambda t: t.from_organisation.name),
-    (_l("Transferred to"), lambda t: t.to_organisation.name),
-    (_l("Internal department"), lambda t: t.to_department.name if t.to_department else ""),
-    (_l("Effective date"), lambda t: t.effective_date), (_l("Transfer reason"), lambda t: t.reason),
-    (_l("Review status"), lambda t: t.status_text),
-    (_l("Submitted by"), lambda t: t.submitted_by.get_full_name() if t.submitted_by else ""),
-    (_l("Submitted on"), lambda t: t.submitted_on),
-    (_l("Decided by"), lambda t: t.reviewed_by.get_full_name() if t.reviewed_by else ""),
-    (_l("Decided on"), lambda t: t.reviewed_on), (_l("Reject reason"), lambda t: t.reject_reason or ""),
-]
-
-
 class TransferRecordView(TransferViewMixin, ScopedModelView):
     """调转记录: transfers into and out of the viewer's subtree, whatever their state."""
 
@@ -220,22 +197,12 @@ class TransferRecordView(TransferViewMixin, ScopedModelView):
     @expose("/export/")
     @has_access
     def export(self):
-        """The records as the list shows them (scope, direction, search filters) in an Excel file."""
-        get_filter_args(self._filters, disallow_if_not_in_search=False)
-        filters = self._base_filters.get_joined_filters(self._filters)
-        query = self.datamodel.apply_all(db.session.query(Transfer), filters, "submitted_on", "desc")
-        query = query.options(*(joinedload(getattr(Transfer, name)) for name in (
-            "from_organisation", "to_organisation", "to_department", "submitted_by", "reviewed_by")))
-        rows = ([value(t) for _, value in EXPORT_COLUMNS]
-                for t in query.limit(exports.MAX_EXPORT_ROWS + 1).yield_per(exports.CHUNK))
-        fileobj = exports.xlsx_file(
-            [str(label) for label, _ in EXPORT_COLUMNS], rows, sheet_title=str(_l("Transfer records")),
-            truncated_note=_("Only the first %(n)d rows were exported; narrow the filters", n=exports.MAX_EXPORT_ROWS),
-            column_widths=[10, 10, 20, 28, 28, 14, 12, 30, 10, 10, 20, 10, 20, 30])
-        response = Response(stream_with_context(exports.stream_file(fileobj)), mimetype=exports.XLSX_MIMETYPE)
-        response.headers["Content-Disposition"] = f'attachment; filename="{exports.export_filename("transfers")}"'
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        """The records as the list shows them (search filters, direction tab), in the viewer's scope."""
+        from app.admin.exporting import export_response
+        from app.io.sources import list_filter_args
+
+        return export_response("transfers", {"filters": list_filter_args(request.args),
+                                             "direction": request.args.get("direction", "")})
 
 
 class TransferConfirmView(ScopedModelView):

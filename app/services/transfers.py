@@ -197,3 +197,13 @@ def own_transfers(person_id: int) -> list[Transfer]:
     """The signed-in person's own transfers (个人中心), newest first."""
     return list(db.session.scalars(select(Transfer).where(Transfer.person_id == person_id)
                                    .order_by(Transfer.submitted_on.desc(), Transfer.id.desc())))
+
+
+def direction_label(scope: Scope, from_path: str, to_path: str) -> str:
+    """调入 / 调出 / 内部调转: how a transfer reads for a viewer of this scope."""
+    from flask_babel import lazy_gettext as _l
+
+    inside_from, inside_to = scope.covers_path(from_path), scope.covers_path(to_path)
+    if inside_from and inside_to:
+        return str(_l("Within scope"))
+    return str(_l("Transferred in") if inside_to else _l("Transferred out"))
