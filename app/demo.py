@@ -155,6 +155,7 @@ def build_demo_world() -> None:
     db.session.flush()
     _personnel_logins(roles)
     _pending_requests(rng, orgs, roles, series, levels)
+    _plans_transfers_materials(orgs, roles)
 
 
 #: approved persons of each employer who have their own login (so 新增管理员 (a) has people to offer)
@@ -256,11 +257,88 @@ def _pending_requests(rng, orgs, roles, series, levels) -> None:
                    after={"parent_id": province.id, "parent": province.name})
 
 
+def _plans_transfers_materials(orgs, roles) -> None:
+    """Training plans and summaries in every state, programmes, transfers, work materials (manual 5.1.5-5.3)."""
+    from app.actor import Actor
+    from app.services import materials, training, transfers
+    from app.services.own_submissions import create, withdraw
+    from app.workflow.service import decide
+
+    def admin(id_number):
+        return Actor(db.session.scalar(select(Account).where(Account.username == id_number)))
+
+    base, health, wuhan, edu, province, hospital = (admin(n) for n in (
+        "420502198807070064", "420102198503150020", "420111199208080040", "42010219900601003X",
+        "420106198001010015", "420106197512120051"))
+    edu_base = Actor(_super_admin(orgs["edu_base"], roles[TRAINING_BASE], 806))
+
+    def filed(spec, actor, state, reviewer=None, **values):
+        item = create(spec, actor, values)
+        if state == "approved":
+            decide(spec.kind_key, [item.id], reviewer, "approve")
+        elif state == "rejected":
+            decide(spec.kind_key, [item.id], reviewer, "reject", "内容不完整，请补充后重新提交")
+        elif state == "withdrawn":
+            withdraw(spec, actor, item.id)
+        return item
+
+    for year, state in ((2023, "withdrawn"), (2024, "approved"), (2025, "rejected"), (2026, "pending")):
+        filed(training.PLAN, base, state, health, year=year, title=f"{year}年度卫生专业技术人员继续教育培训计划",
+              content=f"{year}年计划举办临床技能、护理、公共卫生等培训班，面向全省卫生专业技术人员。",
+              planned_programmes=12, planned_hours=960)
+    filed(training.PLAN, edu_base, "pending", year=2026, title="2026年度中小学教师继续教育培训计划",
+          content="面向全省中小学教师的师德师风、信息技术应用能力培训。", planned_programmes=8, planned_hours=480)
+    for year, state in ((2022, "withdrawn"), (2023, "rejected"), (2024, "approved"), (2025, "pending")):
+        filed(training.SUMMARY, base, state, health, year=year, text=f"{year}年度共举办培训班，学员反馈良好。",
+              classes_held=10 + year % 5, trainees=800 + year % 7 * 10, hours_delivered=24_000)
+    programmes = [
+        ("approved", "急诊急救技能提升培训班", "professional", "offline", (2026, 3, 9), (2026, 3, 13), 40, "湖北省人民医院培训中心"),
+        ("approved", "医务人员职业道德与法律法规", "public", "online", (2026, 1, 5), (2026, 12, 31), 12, "湖北省专业技术人员继续教育平台"),
+        ("pending", "基层医疗机构护理质量管理", "professional", "offline", (2026, 5, 11), (2026, 5, 15), 32, "武汉市第一医院学术报告厅"),
+        ("pending", "公共卫生应急管理专题", "public", "online", (2026, 6, 1), (2026, 11, 30), 16, "湖北省专业技术人员继续教育平台"),
+        ("rejected", "医学影像诊断进阶班", "professional", "offline", (2026, 4, 6), (2026, 4, 10), 40, "湖北省卫生人才继续教育基地"),
+        ("withdrawn", "中医适宜技术推广", "professional", "offline", (2026, 7, 6), (2026, 7, 8), 24, "湖北省中医院"),
+    ]
+    for state, name, kind, mode, start, end, hours, venue in programmes:
+        filed(training.PROGRAMME, base, state, health, name=name, subject_kind=kind, mode=mode,
+              start_date=datetime.date(*start), end_date=datetime.date(*end), hours=hours, planned_trainees=120,
+              venue=venue, fee=800 if mode == "offline" else 0, description="")
+    filed(training.PROGRAMME, hospital, "pending", name="院内新入职护士规范化培训", subject_kind="professional",
+          mode="offline", start_date=datetime.date(2026, 9, 1), end_date=datetime.date(2026, 9, 30), hours=60,
+          planned_trainees=80, venue="湖北省人民医院护理部", fee=0, description="本院新入职护士")
+    filed(training.PROGRAMME, edu_base, "pending", name="中小学教师信息技术应用能力提升", subject_kind="professional",
+          mode="online", start_date=datetime.date(2026, 3, 1), end_date=datetime.date(2026, 10, 31), hours=50,
+          planned_trainees=3000, venue="湖北省专业技术人员继续教育平台", fee=0, description="")
+
+    def employed(org_key, offset):
+        return db.session.scalars(select(Person.id).where(Person.employer_id == orgs[org_key].id,
+                                                          Person.account_id.is_(None),
+                                                          Person.status == PersonStatus.active)
+                                  .order_by(Person.id).offset(offset).limit(1)).one()
+
+    today = datetime.date.today()
+    # confirmed within 武汉市卫生健康委员会, rejected by 湖北省教育厅, and the pending one of DESIGN.md §6
+    moved = transfers.file_transfer(health, person_id=employed("wh_first", 0), to_org_id=orgs["wh_central"].id,
+                                    reason="工作需要，调入武汉市中心医院", effective_date=today)
+    decide("transfer", [moved.id], wuhan, "approve")
+    refused = transfers.file_transfer(health, person_id=employed("union_hosp", 0), to_org_id=orgs["hubu"].id,
+                                      reason="个人申请调动", effective_date=today)
+    decide("transfer", [refused.id], edu, "reject", "本单位暂无编制，无法接收")
+    transfers.file_transfer(hospital, person_id=employed("people_hosp", 5), to_org_id=orgs["whu"].id,
+                            reason="调入武汉大学医学部任教", effective_date=today)
+    # 年度工作材料: one awaiting the province, one awaiting 卫健委, one approved, one rejected
+    filed(materials.MATERIAL, health, "pending", year=2026, title="2026年度卫生系统继续教育工作材料",
+          remarks="含学习指南与工作通知")
+    filed(materials.MATERIAL, wuhan, "approved", health, year=2025, title="2025年度武汉市卫生系统继续教育工作总结材料")
+    filed(materials.MATERIAL, wuhan, "pending", year=2026, title="2026年度武汉市卫生系统继续教育学习指南")
+    filed(materials.MATERIAL, edu, "rejected", province, year=2025, title="2025年度教育系统继续教育工作材料")
+
+
 def _super_admin(org: Organisation, role: Role, seq: int) -> Account:
     """The super admin of a demo organisation that has none among the demo accounts."""
-    user_type = UserType.employer if org.type == E else UserType.supervisory
+    user_type = {E: UserType.employer, T: UserType.training_base}.get(org.type, UserType.supervisory)
     admin = new_account(id_number=make_id_number("420200", datetime.date(1982, 6, 6), seq),
-                        real_name="周" + ("院办" if org.type == E else "局办"), password="Demo@2026",
+                        real_name="周" + {E: "院办", T: "基地办"}.get(org.type, "局办"), password="Demo@2026",
                         organisation=org, user_type=user_type, roles=[role], is_super_admin=True)
     db.session.add(admin)
     db.session.flush()
@@ -339,7 +417,10 @@ def wipe_product_data() -> None:
         delete_after_commit(name)
     for name in db.session.scalars(select(Job.result_file).where(Job.result_file.isnot(None))):
         delete_after_commit(name)
-    for model in (Attachment, Job, AuditLog, ReviewRequest, Person):
+    from app.models import Transfer, TrainingPlan, TrainingProgramme, WorkMaterial, WorkSummary
+
+    for model in (Attachment, Job, AuditLog, ReviewRequest, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
+                  WorkMaterial, Person):
         db.session.execute(delete(model))
     db.session.execute(delete(assoc_user_role))
     db.session.execute(delete(Account))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 import enum
 from typing import Optional
 
@@ -725,3 +726,235 @@ class Job(Model):
 
     def __repr__(self) -> str:
         return self.title or self.kind
+
+
+# --------------------------------------------------------------------------
+# Training plans (manual 5.1.5): annual plans, programme declarations, annual summaries of the bases
+# --------------------------------------------------------------------------
+
+#: reviewable states that hold "the" item of an organisation and year (a rejected or withdrawn one does not)
+HOLDING_STATES = "status IN ('pending', 'approved')"
+
+
+class SubjectKind(LabelledEnum):
+    """公需科目 / 专业科目 (DESIGN.md §3)."""
+
+    public = "public"
+    professional = "professional"
+
+    @classmethod
+    def _labels(cls):
+        return {"public": _l("Public subjects"), "professional": _l("Professional subjects")}
+
+
+class LearningMode(LabelledEnum):
+    """网络学习 / 面授."""
+
+    online = "online"
+    offline = "offline"
+
+    @classmethod
+    def _labels(cls):
+        return {"online": _l("Online learning"), "offline": _l("Face-to-face training")}
+
+
+class SubmittedByOrganisation:
+    """An item an organisation submits (``org_id``) for its supervisory chain to review; scoped by it."""
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.org_id
+
+
+class TrainingPlan(SubmittedByOrganisation, Reviewable, Model):
+    """年度培训计划 of a training base: one per base and year unless rejected or withdrawn."""
+
+    __tablename__ = "training_plan"
+    __table_args__ = (
+        Index("uq_training_plan_one_per_year", "org_id", "year", unique=True,
+              postgresql_where=text(HOLDING_STATES), sqlite_where=text(HOLDING_STATES)),
+        Index("ix_training_plan_org_status", "org_id", "status"),
+        Index("ix_training_plan_submitted_on", "submitted_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: how many training programmes (classes) the base plans to run in the year
+    planned_programmes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: 学时 the base plans to deliver in the year
+    planned_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="TrainingPlan.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="TrainingPlan.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.title}"
+
+
+class TrainingProgramme(SubmittedByOrganisation, Reviewable, Model):
+    """培训计划申报: one training programme a base (or a unit, for its own staff) declares."""
+
+    __tablename__ = "training_programme"
+    __table_args__ = (
+        Index("ix_training_programme_org_status", "org_id", "status"),
+        Index("ix_training_programme_submitted_on", "submitted_on"),
+        Index("ix_training_programme_status_start", "status", "start_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: stable code the credit-hour records refer to once approved (PX<year><id>); given at the first submission
+    code: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    #: the year of the start date (the lists filter by it)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    subject_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, "subject_kind"), nullable=False)
+    mode: Mapped[LearningMode] = mapped_column(_enum(LearningMode, "learning_mode"), nullable=False)
+    start_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    end_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    #: planned 学时 a trainee earns
+    hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    planned_trainees: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: venue of a face-to-face class, or the learning platform of an online one
+    venue: Mapped[Optional[str]] = mapped_column(String(200))
+    #: fee per trainee in yuan, in fen (1/100 yuan) so that no database rounds it
+    fee_fen: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    description: Mapped[Optional[str]] = mapped_column(Text)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="TrainingProgramme.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="TrainingProgramme.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.code or ''} {self.name}".strip()
+
+    @property
+    def fee(self) -> decimal.Decimal:
+        """The fee in yuan (forms and pages show yuan; the column keeps fen)."""
+        return (decimal.Decimal(self.fee_fen or 0) / 100).quantize(decimal.Decimal("0.01"))
+
+
+class WorkSummary(SubmittedByOrganisation, Reviewable, Model):
+    """年度工作总结 of a training base: one per base and year unless rejected or withdrawn."""
+
+    __tablename__ = "work_summary"
+    __table_args__ = (
+        Index("uq_work_summary_one_per_year", "org_id", "year", unique=True,
+              postgresql_where=text(HOLDING_STATES), sqlite_where=text(HOLDING_STATES)),
+        Index("ix_work_summary_org_status", "org_id", "status"),
+        Index("ix_work_summary_submitted_on", "submitted_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    classes_held: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    trainees: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: 学时 delivered in the year (trainees × hours, summed over the classes)
+    hours_delivered: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="WorkSummary.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="WorkSummary.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.organisation.name if self.organisation else ''}".strip()
+
+
+# --------------------------------------------------------------------------
+# Transfers (manual 5.1.6): a person moves from one employer unit to another
+# --------------------------------------------------------------------------
+
+
+class Transfer(Reviewable, Model):
+    """人员调转: filed by the sending side (调出), confirmed by the receiving side (调入审核)."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (
+        Index("uq_transfer_one_pending", "person_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index("ix_transfer_person_id", "person_id"),
+        Index("ix_transfer_to_org_status", "to_org_id", "status"),
+        Index("ix_transfer_from_org_id", "from_org_id"),
+        Index("ix_transfer_submitted_on", "submitted_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    #: the employer unit the person leaves (the person's employer when the transfer was filed)
+    from_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    #: the employer unit the person joins; its admins, or a department above it, confirm
+    to_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    #: internal department of the receiving unit, chosen when confirming (else none)
+    to_department_id: Mapped[Optional[int]] = mapped_column(ForeignKey("internal_department.id"))
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    effective_date: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    #: the person's data when the transfer was filed: all the receiving side sees of the person
+    person_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    id_number: Mapped[str] = mapped_column(String(18), nullable=False)
+    gender: Mapped[Optional[Gender]] = mapped_column(_enum(Gender, "gender"))
+    birth_date: Mapped[Optional[datetime.date]] = mapped_column(Date)
+    education: Mapped[Optional[Education]] = mapped_column(_enum(Education, "education"))
+    title_series_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_series.id"))
+    title_level_id: Mapped[Optional[int]] = mapped_column(ForeignKey("title_level.id"))
+    title_name: Mapped[Optional[str]] = mapped_column(String(100))
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    from_organisation: Mapped[Organisation] = relationship(foreign_keys=[from_org_id])
+    to_organisation: Mapped[Organisation] = relationship(foreign_keys=[to_org_id])
+    to_department: Mapped[Optional[InternalDepartment]] = relationship(foreign_keys=[to_department_id])
+    title_series: Mapped[Optional[TitleSeries]] = relationship(foreign_keys=[title_series_id])
+    title_level: Mapped[Optional[TitleLevel]] = relationship(foreign_keys=[title_level_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="Transfer.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="Transfer.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.person_name}（{self.id_number}）"
+
+    @property
+    def route_paths(self) -> tuple:
+        """(sending unit's path, receiving unit's path): 调转记录 tells 调入 from 调出 by them."""
+        return (self.from_organisation.path, self.to_organisation.path)
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.from_org_id
+
+    @classmethod
+    def scope_condition(cls, org_ids):
+        """Both sides keep seeing a transfer: the sending unit's chain and the receiving unit's."""
+        return or_(cls.from_org_id.in_(org_ids), cls.to_org_id.in_(org_ids))
+
+
+# --------------------------------------------------------------------------
+# Annual work materials (manual 5.3): a department reports to its parent
+# --------------------------------------------------------------------------
+
+
+class WorkMaterial(SubmittedByOrganisation, Reviewable, Model):
+    """年度工作材料: a department's 学习指南 / 工作通知 files of a year, reviewed by its parent."""
+
+    __tablename__ = "work_material"
+    __table_args__ = (
+        Index("ix_work_material_org_status", "org_id", "status"),
+        Index("ix_work_material_submitted_on", "submitted_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    #: 报送年度
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    remarks: Mapped[Optional[str]] = mapped_column(Text)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="WorkMaterial.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="WorkMaterial.reviewed_by_id")
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.title}"

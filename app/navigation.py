@@ -120,7 +120,8 @@ def _department_tree(province: bool) -> tuple:
         )),
         Section(_l("Credit hours review"), "fa-check-square-o", (Group(CREDIT_HOURS, None),)),
         Section(_l("Credit hours verification"), "fa-certificate", (Group(VERIFICATION, None),)),
-        Section(_l("Annual work materials"), "fa-folder-open", (Group(WORK_MATERIALS, None),)),
+        Section(_l("Annual work materials"), "fa-folder-open", (Group(WORK_MATERIALS, None, (
+            Entry("Annual work material submission"), Entry("Work material review"))),)),
         Section(_l("Queries and statistics"), "fa-bar-chart", (Group(STATISTICS, None),)),
         Section(_l("My jobs"), "fa-tasks", (Group(MY_JOBS, None),)),
     ]

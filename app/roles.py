@@ -35,6 +35,13 @@ AREA_MENUS = {
     "SelfService": ["My information", "My record"],
     "Attachment": [],
     "Job": ["My jobs", "My job list"],
+    # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
+    "TrainingPlanSubmission": ["Training plans", "Annual training plans", "Annual work summaries"],
+    "ProgrammeSubmission": ["Training plans", "Programme declarations"],
+    "Transfer": ["Transfers", "Transfer out", "Transfer records"],
+    "WorkMaterial": ["Work materials", "Annual work material submission"],
+    #: approved training programmes over REST (learning platforms)
+    "TrainingProgramme": [],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -60,23 +67,28 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Person", "write"), ("Role", "write"), ("ApiDocs", "menu"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
-                  ("Job", "read")],
+                  ("Job", "read"),
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
-                  ("Review", "write"), ("Attachment", "read"), ("Job", "read")],
+                  ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
-                  ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
+                  ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
+                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
-                  ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read")],
+                  ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
+                  ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
+                  ("TrainingProgramme", "read")],
     },
     PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
@@ -223,6 +235,11 @@ def _area_labels() -> dict:
         "SelfService": _l("My information"), "ChangePassword": _l("Change password"),
         "OpenApi": _l("API docs"), "SwaggerView": _l("API docs"), "MenuApi": _l("Menu"),
         "Attachment": _l("Attachments"), "Job": _l("My jobs"),
+        "TrainingPlanReview": _l("Training plan management"), "TransferReview": _l("Incoming transfer review"),
+        "WorkMaterialReview": _l("Work material review"),
+        "TrainingPlanSubmission": _l("Annual training plans and summaries"),
+        "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
+        "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
     }
 
 

@@ -134,6 +134,18 @@ ROUTES: dict[str, RouteRule] = {
     "SelfServiceView.index": _p("can_read SelfService", "own"),
     "SelfServiceView.change_title": _p("can_write SelfService", "own"),
     "SelfServiceView.withdraw": _p("can_write SelfService", "own", "ReviewRequest"),
+    # ---------------------------------------------------------------- 人员调转 (manual 5.1.6)
+    "TransferOutView.list": _p("can_read Transfer", "scoped"),
+    "TransferOutView.show": _p("can_read Transfer", "row", "Transfer"),
+    "TransferOutView.add": _p("can_write Transfer", "scoped"),
+    "TransferOutView.person": _p("can_write Transfer", "row", "Person"),
+    "TransferOutView.receivers": _p("can_write Transfer", "approved"),
+    "TransferOutView.action": RouteRule("permission", "row", "can_write Transfer", "Transfer"),
+    "TransferOutView.action_post": RouteRule("permission", "row", "can_write Transfer", "Transfer"),
+    "TransferRecordView.list": _p("can_read Transfer", "scoped"),
+    "TransferRecordView.show": _p("can_read Transfer", "row", "Transfer"),
+    "TransferRecordView.export": _p("can_read Transfer", "scoped"),
+    "TransferConfirmView.confirm": _p("can_write TransferReview", "row", "Transfer"),
     # ---------------------------------------------------------------- REST
     "AppSecurityApi.login": RouteRule("api-public", "none"),
     "AppSecurityApi.refresh": RouteRule("api-public", "own"),
@@ -166,7 +178,30 @@ ROUTES: dict[str, RouteRule] = {
     "ReviewApi.pending": _api("can_read Review", "scoped"),
     "ReviewApi.approve": _api("can_write Review", "row", "ReviewRequest"),
     "ReviewApi.reject": _api("can_write Review", "row", "ReviewRequest"),
+    "TrainingProgrammeApi.get_list": _api("can_read TrainingProgramme", "scoped"),
+    "TrainingProgrammeApi.get": _api("can_read TrainingProgramme", "row", "TrainingProgramme"),
 }
+
+
+def _own_submission_routes() -> dict:
+    """What an organisation files for itself (培训计划管理, 年度工作材料报送): its own items only."""
+    routes = {}
+    for view, area, model in (("PlanView", "TrainingPlanSubmission", "TrainingPlan"),
+                              ("ProgrammeView", "ProgrammeSubmission", "TrainingProgramme"),
+                              ("SummaryView", "TrainingPlanSubmission", "WorkSummary"),
+                              ("WorkMaterialView", "WorkMaterial", "WorkMaterial")):
+        routes.update({
+            f"{view}.list": _p(f"can_read {area}", "own"),
+            f"{view}.show": _p(f"can_read {area}", "own", model),
+            f"{view}.add": _p(f"can_write {area}", "own"),
+            f"{view}.edit": _p(f"can_write {area}", "own", model),
+            f"{view}.action": RouteRule("permission", "own", f"can_write {area}", model),
+            f"{view}.action_post": RouteRule("permission", "own", f"can_write {area}", model),
+        })
+    return routes
+
+
+ROUTES.update(_own_submission_routes())
 
 # ---------------------------------------------------------------- the review lists (one per kind)
 def _review_routes() -> dict:

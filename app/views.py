@@ -51,3 +51,10 @@ def register_views(appbuilder) -> None:
 
     attachments.register(appbuilder)
     jobs.register(appbuilder)
+    # --- 培训计划管理, 人员调转, 年度工作材料报送 (issue 11); their review lists come from app/admin/reviews.py ---
+    from app.admin import materials, training, transfers
+    from app.api.training import TrainingProgrammeApi
+
+    for module in (training, transfers, materials):
+        module.register(appbuilder)
+    appbuilder.add_api(TrainingProgrammeApi)

@@ -23,7 +23,7 @@ LOOKUP_LIMIT = 20
 LOOKUPS: dict[str, tuple] = {
     "organisation": (Organisation, (Organisation.name,), lambda o: o.name, {"type"}),
     "department": (InternalDepartment, (InternalDepartment.name,), lambda d: d.name, {"organisation_id"}),
-    "person": (Person, (Person.name, Person.id_number), lambda p: f"{p.name}（{p.id_number}）", set()),
+    "person": (Person, (Person.name, Person.id_number), lambda p: f"{p.name}（{p.id_number}）", {"status"}),
     "account": (Account, (Account.real_name, Account.username), lambda a: f"{a.real_name}（{a.username}）", set()),
 }
 LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
@@ -77,13 +77,14 @@ def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT
     return [(obj.id, label(obj)) for obj in db.session.scalars(query)]
 
 
-def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] = None):
+def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] = None, with_type: bool = False):
     """JSON of ≤20 approved organisations of the given types whose name contains the term.
 
-    Used where no scope applies: public registration pages and choosing a new parent department.
+    Used where no scope applies: public registration pages, choosing a new parent department, the
+    receiving unit of a transfer. Names (and with ``with_type`` the type) only: nothing else is revealed.
     """
     query = (
-        select(Organisation.id, Organisation.name)
+        select(Organisation.id, Organisation.name, Organisation.type)
         .where(Organisation.status == OrganisationStatus.approved, Organisation.type.in_(list(types)))
         .order_by(Organisation.depth, Organisation.name)
         .limit(LOOKUP_LIMIT)
@@ -94,6 +95,9 @@ def public_organisation_lookup(types, term: str, exclude_prefix: Optional[str] =
     if term:
         query = query.where(Organisation.name.contains(term, autoescape=True))
     rows = db.session.execute(query).all()
+    if with_type:
+        return jsonify({"results": [{"id": r.id, "text": f"{r.name}（{r.type.label}）", "name": r.name,
+                                     "type": str(r.type.label)} for r in rows]})
     return jsonify({"results": [{"id": r.id, "text": r.name} for r in rows]})
 
 

@@ -9,9 +9,10 @@ from wtforms import validators
 
 from app.admin.base import ScopedModelView
 from app.admin.imports import ImportView
-from app.interface import EagerInterface
+from app.interface import EagerInterface, parse_id
 from app.models import Person
 from app.roles import READ_WRITE
+from app.scope import current_scope
 from app.validators import IdNumber, Mobile
 
 PERSON_LABELS = {
@@ -35,6 +36,7 @@ PERSON_LABELS = {
 
 class PersonView(ScopedModelView):
     route_base = "/persons"
+    show_template = "persons/show.html"
     class_permission_name = "Person"
     method_permission_name = READ_WRITE
     datamodel = EagerInterface(Person)
@@ -64,6 +66,17 @@ class PersonView(ScopedModelView):
         "phone": [validators.Optional(), Mobile()],
         "employer": [validators.DataRequired()],
     }
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        """The person's record and, below it, the transfers (调转记录) the viewer's scope covers."""
+        from app.services.transfers import person_transfers
+
+        widgets = self._show(pk)
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views,
+                                    transfers=person_transfers(parse_id(pk), current_scope()))
 
     list_template = "persons/list.html"
 

@@ -34,7 +34,7 @@ from app.workflow.states import Decision
 #: how the transitions read in 审核记录
 ACTION_LABELS = {"submit": _l("Submitted"), "approve": _l("Approved"), "reject": _l("Rejected"),
                  "withdraw": _l("Withdrawn"), "resubmit": _l("Resubmitted"),
-                 "approve_one_side": _l("Approved by one side")}
+                 "approve_one_side": _l("Approved by one side"), "update": _l("Edited")}
 #: the FAB filter selecting pending items (index 0 of an enum column's filters is "equal to")
 PENDING_FILTER = {"_flt_0_status": ReviewStatus.pending.value}
 
@@ -57,6 +57,19 @@ def decidable_ids(kind: Kind, ids) -> set[int]:
     model = kind.model
     return set(db.session.scalars(select(model.id).where(model.id.in_(list(ids)),
                                                          kind.decidable(actor.scope, actor.id))))
+
+
+def item_history(kind: Kind, item_id: int) -> list:
+    """审核记录 of one item: its audit rows in order (submitted, decided, withdrawn, edited...)."""
+    return db.session.scalars(
+        select(AuditLog).where(AuditLog.object_type == kind.object_type, AuditLog.object_id == item_id)
+        .order_by(AuditLog.created_on, AuditLog.id)
+    ).all()
+
+
+def history_labels() -> dict:
+    """What ``review/_history.html`` needs besides the rows."""
+    return {"action_labels": ACTION_LABELS, "state_labels": {s.value: s.label for s in ReviewStatus}}
 
 
 class ReviewListView(ScopedModelView):
@@ -119,10 +132,7 @@ class ReviewListView(ScopedModelView):
     def show(self, pk):
         (item,) = self._scoped_items([pk])
         widgets = self._get_show_widget(pk, item)
-        history = db.session.scalars(
-            select(AuditLog).where(AuditLog.object_type == self.kind.object_type, AuditLog.object_id == item.id)
-            .order_by(AuditLog.created_on, AuditLog.id)
-        ).all()
+        history = item_history(self.kind, item.id)
         sections = self.kind.detail(item) if self.kind.detail else []
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title, widgets=widgets,
@@ -132,17 +142,31 @@ class ReviewListView(ScopedModelView):
         )
 
 
+def _approve_action(label):
+    """The batch approval under the kind's own word for it (e.g. 确认调转)."""
+    def approve(self, items):
+        return ReviewListView.approve(self, items)
+
+    return action("approve", label, _l("%(action)s: the selected items?", action=label), "fa-check",
+                  single=False)(approve)
+
+
 def review_view(kind: Kind) -> type:
     """The list/detail view class of one kind."""
     labels = dict(kind.label_columns)
-    return type(kind.view_name, (ReviewListView,), dict(
+    attributes = dict(
         kind=kind, class_permission_name=kind.area, datamodel=EagerInterface(kind.model),
         route_base=f"/review/{kind.key}", list_title=kind.label, show_title=kind.label,
         label_columns=labels, list_columns=list(kind.list_columns),
         show_columns=list(kind.show_columns or kind.list_columns),
         search_columns=list(kind.search_columns), order_columns=list(kind.order_columns),
         base_order=kind.base_order,
-    ))
+    )
+    if kind.show_template:
+        attributes["show_template"] = kind.show_template
+    if kind.approve_label is not None:
+        attributes["approve"] = _approve_action(kind.approve_label)
+    return type(kind.view_name, (ReviewListView,), attributes)
 
 
 def pending_count(kind: Kind):

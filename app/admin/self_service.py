@@ -20,6 +20,7 @@ from app.models import Person, ReviewKind, ReviewRequest, ReviewStatus, TitleLev
 from app.scope import org_path
 from app.services import attachments
 from app.services.registrations import request_person_change
+from app.services.transfers import own_transfers
 from app.services.transaction import transaction
 from app.admin.public_registration import withdraw_with_message
 
@@ -75,6 +76,7 @@ class SelfServiceView(BaseView):
             requests=[(item, change_rows(item)) for item in requests], pending=ReviewStatus.pending,
             rejected=ReviewStatus.rejected,
             has_pending=any(item.status == ReviewStatus.pending for item in requests),
+            transfers=own_transfers(person.id) if person is not None else [],
         )
 
     @expose("/")

@@ -132,3 +132,7 @@ def audit_export(actor: Actor, params: dict) -> ExportSpec:
 
     return ExportSpec(title=_("Audit log"), headers=[str(h) for h in audit_page.EXPORT_HEADERS], rows=rows,
                       count=lambda cap: capped_count(query, cap), widths=[20, 12, 22, 16, 12, 10, 50, 50, 20, 16])
+
+
+# ------------------------------------------------------------------ 调转记录 (registers its source)
+from app.io import transfer_records  # noqa: E402,F401

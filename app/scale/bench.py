@@ -53,7 +53,15 @@ TARGETS = {
     "name prefix search (mid)": (60, None),
     "name prefix search (province)": (60, None),
     "batch approval 1000 (decide)": (150, None),
+    # issue 11: every new review list as the mid-level admin, the transfer batch, the two transfer pickers
+    **{f"review list {key} p1 (mid)": (40, 8) for key in (
+        "training_plan", "training_programme", "work_summary", "transfer", "work_material")},
+    "batch confirmation 500 transfers (decide)": (300, None),
+    "transfer person picker (mid)": (10, None),
+    "receiving unit search (mid)": (10, None),
 }
+#: the review lists of issue 11 (measured page 1 as the mid-level admin)
+PLAN_REVIEW_LISTS = ("training_plan", "training_programme", "work_summary", "transfer", "work_material")
 FORM_TARGET_MS = 40
 THROUGHPUT_TARGET = 60.0
 
@@ -454,13 +462,102 @@ class Bench:
         cases += self.lookup_cases(id_number)
         for who in ("mid", "province"):
             cases.append(Case(f"dashboard ({who})", "dashboard", who, "/", self.get(who, "/")))
+        cases += self.plan_transfer_cases()
         # files, Excel and jobs (issue 10)
         from app.scale.bench_io import io_cases
 
         cases += io_cases(self)
         # last: the batches write (and put back) rows, which leaves dead tuples behind
         cases += self.batch_cases()
+        cases += self.transfer_batch_cases()
         return cases
+
+    # ----- issue 11: training plans, transfers, work materials ---------------------------------------
+    def plan_transfer_cases(self) -> list[Case]:
+        """Page 1 of every new review list and the transfer pages; the two pickers of 人员调出."""
+        from app.workflow.kinds import load
+
+        cases = []
+        endpoints = set(self.app.view_functions)
+        kinds = load()
+        for key in PLAN_REVIEW_LISTS:
+            url = f"/review/{key}/list/"
+            if key in kinds and kinds[key].list_endpoint in endpoints:
+                cases.append(Case(f"review list {key} p1 (mid)", "list", "mid", url, self.get("mid", url)))
+        if "TransferOutView.receivers" not in endpoints:
+            return cases
+        for name, url in (("transfer records p1 (mid)", "/transfers/records/list/"),
+                          ("transfers out p1 (mid)", "/transfers/out/list/")):
+            cases.append(Case(name, "list", "mid", url, self.get("mid", url)))
+        url = f"/lookup/person?{urllib.parse.urlencode({'status': 'active', 'q': '王'})}"
+        cases.append(Case("transfer person picker (mid)", "lookup", "mid", url, self.get("mid", url),
+                          note="人员调出: active persons in scope by name prefix (at most 20)"))
+        url = f"/transfers/out/receivers?{urllib.parse.urlencode({'q': '医院'})}"
+        cases.append(Case("receiving unit search (mid)", "lookup", "mid", url, self.get("mid", url),
+                          note="人员调出: employer units province-wide by name, names and types only"))
+        return cases
+
+    def transfer_batch_cases(self, limit: int = 500) -> list[Case]:
+        """确认调转 of up to 500 pending transfers in one decision: moves, logins, audit rows; then put back."""
+        from app.actor import Actor
+        from app.models import Account, AuditLog, Person, Transfer
+        from app.scope import scope_for
+        from app.workflow.kinds import kind_for
+        from app.workflow.service import decide
+        from app.workflow.states import Decision
+
+        if "TransferOutView.receivers" not in self.app.view_functions:
+            return []
+        who = "mid"
+        ctx = self.as_user(who)
+        try:
+            kind = kind_for("transfer")
+            ids = list(self.db.session.scalars(select(Transfer.id).where(kind.decidable(scope_for(g.user), g.user.id))
+                                               .order_by(Transfer.id).limit(limit)))
+            persons = [dict(r._mapping) for r in self.db.session.execute(
+                select(Person.id, Person.employer_id, Person.org_path, Person.internal_department_id)
+                .where(Person.id.in_(select(Transfer.person_id).where(Transfer.id.in_(ids)))))]
+            logins = [dict(r._mapping) for r in self.db.session.execute(
+                select(Account.id, Account.organisation_id, Account.internal_department_id)
+                .where(Account.id.in_(select(Person.account_id).where(
+                    Person.id.in_(select(Transfer.person_id).where(Transfer.id.in_(ids)))))))]
+            floor = self.db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1)) or 0
+        finally:
+            self.db.session.remove()
+            ctx.pop()
+        if not ids:
+            return []
+        n, app, db = len(ids), self.app, self.db
+
+        def reset():
+            with app.app_context():
+                session = db.session
+                session.execute(update(Transfer).where(Transfer.id.in_(ids)).values(
+                    status="pending", reviewed_by_id=None, reviewed_on=None, reject_reason=None)
+                    .execution_options(synchronize_session=False))
+                if persons:
+                    session.execute(update(Person), persons)
+                if logins:
+                    session.execute(update(Account), logins)
+                session.execute(AuditLog.__table__.delete().where(AuditLog.id > floor))
+                transaction_commit()
+                session.remove()
+
+        def run_decide():
+            with app.test_request_context("/", environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+                actor = db.session.get(Account, self.accounts[who])
+                g.user = actor
+                _ = actor.organisation, actor.roles
+                self._counter.count = 0
+                started = time.perf_counter()
+                outcome = decide("transfer", ids, Actor(actor, "127.0.0.1"), Decision.approve)
+                elapsed = (time.perf_counter() - started) * 1000
+                db.session.remove()
+            return (200 if outcome.done == n else 500), outcome.done, elapsed
+
+        return [Case(f"batch confirmation {n} transfers (decide)", "batch", who, "app.workflow.service.decide",
+                     run_decide, reset=reset,
+                     note="确认调转 in one decision: guarded UPDATE, audit INSERT…SELECT, persons and logins moved")]
 
     def form_views(self):
         """Every model view (ours) whose model has a relation to Person or Organisation."""
@@ -477,6 +574,16 @@ class Bench:
                 found.append((view, related))
         return found
 
+    def may_write(self, who: str, area: str) -> bool:
+        """Whether the admin holds can_write on a view's area (forms of other user types are skipped)."""
+        from app.models import Account
+
+        with self.app.app_context():
+            account = self.db.session.get(Account, self.accounts[who])
+            allowed = ("can_write", area) in self.app.appbuilder.sm._permission_set(account)
+            self.db.session.remove()
+        return allowed
+
     def form_cases(self) -> list[Case]:
         from flask import url_for
 
@@ -488,6 +595,8 @@ class Bench:
                 if endpoint not in endpoints:
                     continue
                 for who in ("mid", "province"):
+                    if not self.may_write(who, view.class_permission_name):
+                        continue  # e.g. a training base's own submission form: not an admin's page
                     with self.app.test_request_context():
                         if kind == "add":
                             url = url_for(endpoint)
@@ -667,6 +776,8 @@ def apply_targets(results: list[CaseResult]) -> None:
         target = TARGETS.get(r.name)
         if target is None and r.name.startswith("batch approval") and "(decide)" in r.name:
             target = TARGETS["batch approval 1000 (decide)"]
+        if target is None and r.name.startswith("batch confirmation") and "(decide)" in r.name:
+            target = TARGETS["batch confirmation 500 transfers (decide)"]
         if target is None and r.group in ("form", "lookup") and not r.name.startswith("plain"):
             target = (FORM_TARGET_MS, None)
         if target is None:

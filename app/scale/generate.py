@@ -46,7 +46,7 @@ from app.services.transaction import transaction
 from app.validators import make_id_number, make_uscc
 
 #: bump when the generated data changes shape, so an old load is not taken for a new one
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 #: password of every account the generator creates (benchmark data only)
 BENCH_PASSWORD = "Bench@2026"
 MARKER_ACTION = "seed_scale"
@@ -1082,6 +1082,13 @@ def register_step(step: Step, after: Optional[str] = None) -> None:
     STEPS.insert(index + 1, step)
 
 
+def _register_feature_steps() -> None:
+    """Later tables' steps, each module registering its own (imported here, after the helpers they use)."""
+    from app.scale import plans
+
+    plans.register()
+
+
 # ---------------------------------------------------------------------------------------------------
 # Entry points
 # ---------------------------------------------------------------------------------------------------
@@ -1197,8 +1204,14 @@ def _write_marker(info: ScaleInfo) -> None:
 
 def count_rows() -> dict:
     """Row counts of the generated tables (for the report)."""
-    from app.models import Account, InternalDepartment, Organisation, Person, ReviewRequest
+    from app.models import (Account, InternalDepartment, Organisation, Person, ReviewRequest, TrainingPlan,
+                            TrainingProgramme, Transfer, WorkMaterial, WorkSummary)
 
     return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in (
         ("organisation", Organisation), ("internal_department", InternalDepartment), ("ab_user", Account),
-        ("person", Person), ("review_request", ReviewRequest))}
+        ("person", Person), ("review_request", ReviewRequest), ("training_plan", TrainingPlan),
+        ("training_programme", TrainingProgramme), ("work_summary", WorkSummary), ("transfer", Transfer),
+        ("work_material", WorkMaterial))}
+
+
+_register_feature_steps()

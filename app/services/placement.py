@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import Integer, Select, cast, func, literal, or_, select, update
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import AuditLog, Organisation, OrganisationType, Person
+from app.models import Account, AuditLog, Organisation, OrganisationType, Person, UserType
 
 
 def move_subtree(org_id: int, new_parent_id: int) -> None:
@@ -69,8 +69,47 @@ def move_persons(person_ids: Iterable[int], employer_id: int,
         .values(employer_id=employer.id, org_path=employer.path, internal_department_id=internal_department_id)
         .execution_options(synchronize_session=False)
     )
+    _logins_follow(select(Person.id).where(Person.id.in_(ids)))
     db.session.expire_all()
     return result.rowcount
+
+
+def relocate_persons(moves: Select) -> int:
+    """Many persons to many employers at once (人员调转 in a batch): one UPDATE of the persons, one of their logins.
+
+    ``moves`` selects ``person_id``, ``employer_id`` and ``internal_department_id`` (labelled so); every
+    employer must be an employer unit. Each person's org_path becomes the new employer's path.
+    """
+    source = moves.subquery("moves")
+    wrong = db.session.scalar(
+        select(func.count()).select_from(source)
+        .outerjoin(Organisation, Organisation.id == source.c.employer_id)
+        .where(or_(Organisation.id.is_(None), Organisation.type != OrganisationType.employer))
+    )
+    if wrong:
+        raise InvalidInput(_("Personnel must be employed by an employer unit"))
+    result = db.session.execute(
+        update(Person)
+        .where(Person.id == source.c.person_id, Organisation.id == source.c.employer_id)
+        .values(employer_id=source.c.employer_id, org_path=Organisation.path,
+                # typed, so that a NULL of a literal source is not taken for text (PostgreSQL)
+                internal_department_id=cast(source.c.internal_department_id, Integer))
+        .execution_options(synchronize_session=False)
+    )
+    _logins_follow(select(source.c.person_id))
+    db.session.expire_all()
+    return result.rowcount
+
+
+def _logins_follow(person_ids: Select) -> None:
+    """A person's own login (专技人员) belongs to the employer; an admin login of the same person does not move."""
+    db.session.execute(
+        update(Account)
+        .where(Account.id == Person.account_id, Person.id.in_(person_ids),
+               Account.user_type == UserType.personnel)
+        .values(organisation_id=Person.employer_id, internal_department_id=Person.internal_department_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def misplaced_persons(limit: int = 20) -> list[tuple[int, str, str]]:

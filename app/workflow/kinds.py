@@ -109,6 +109,10 @@ class Kind:
     base_order: tuple = ("submitted_on", "desc")
     #: item -> list of (title, rows) sections shown on the detail page (submitted data, changes...)
     detail: Optional[Callable[[Any], list]] = None
+    #: a detail template extending ``review/show.html`` (e.g. a decision that asks for more than yes/no)
+    show_template: Optional[str] = None
+    #: how the approve decision reads where 审核通过 is not the word (人员调转: 确认调转)
+    approve_label: Any = None
     #: columns naming "one pending per ...": a new submission with the same values is refused
     one_pending_per: tuple = ()
     #: how the item is named in lists of affected items (reject page, audit)

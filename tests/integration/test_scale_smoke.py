@@ -92,9 +92,37 @@ def test_generator_builds_a_consistent_province(scale_app):
             assert person.account is not None and not person.account.active
         assert db.session.scalar(select(func.count()).select_from(ReviewRequest).where(
             ReviewRequest.kind == ReviewKind.person_change)) > 0
+        _plans_transfers_materials_are_consistent(info)
         for number in (info.province_admin, info.mid_admin):
             account = db.session.scalar(select(Account).where(Account.username == number))
             assert account is not None and account.active
+
+
+def _plans_transfers_materials_are_consistent(info):
+    """Issue 11's tables: every kind has pending items, transfers agree with where persons are."""
+    from app.extensions import db
+    from app.models import (Organisation, Person, ReviewStatus, TrainingPlan, TrainingProgramme, Transfer,
+                            WorkMaterial, WorkSummary)
+    from app.services.placement import misplaced_persons
+
+    for model in (TrainingPlan, TrainingProgramme, WorkSummary, Transfer, WorkMaterial):
+        assert db.session.scalar(select(func.count()).select_from(model).where(
+            model.status == ReviewStatus.pending)) > 0, model.__tablename__
+    mid = db.session.get(Organisation, info.mid_org_id)
+    for transfer in db.session.scalars(select(Transfer)):
+        person = db.session.get(Person, transfer.person_id)
+        assert transfer.id_number == person.id_number
+        if transfer.status == ReviewStatus.pending:
+            assert transfer.from_org_id == person.employer_id
+            assert transfer.to_organisation.path.startswith(mid.path)
+        elif transfer.status == ReviewStatus.approved:
+            assert transfer.to_org_id == person.employer_id
+    assert len(set(db.session.scalars(select(Transfer.person_id).where(
+        Transfer.status == ReviewStatus.pending)))) == db.session.scalar(
+        select(func.count()).select_from(Transfer).where(Transfer.status == ReviewStatus.pending))
+    codes = list(db.session.scalars(select(TrainingProgramme.code)))
+    assert all(code and code.startswith("PX") for code in codes) and len(set(codes)) == len(codes)
+    assert misplaced_persons() == []
 
 
 def test_generator_is_deterministic(scale_app):
@@ -141,6 +169,9 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         "batch approval 40 (decide)", "batch approval 40 (review list action)",
         "plain batch approval 40 (FAB action)", "plain person list p1", "plain person add form",
         "plain person edit form", "dashboard (mid)", "dashboard (province)",
+        "review list training_plan p1 (mid)", "review list training_programme p1 (mid)",
+        "review list work_summary p1 (mid)", "review list transfer p1 (mid)", "review list work_material p1 (mid)",
+        "transfer records p1 (mid)", "transfer person picker (mid)", "receiving unit search (mid)",
         "export 100,000 persons to xlsx (job)", "import 10,000 rows (parse, validate, commit)",
         "upload 20 MB (check, hash, store)",
     ]
@@ -151,5 +182,10 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         assert case["statements"] and case["statements"] > 0, case["name"]
         assert case["median_ms"] is not None
     assert cases["person list p1 (mid)"]["speedup_vs_plain"] is not None
+    assert any(name.startswith("batch confirmation") for name in cases), "the transfer batch is measured"
     # the approved batches were put back: the benchmark can run again
     assert pending() == before
+    with application.app_context():
+        from app.services.placement import misplaced_persons
+
+        assert misplaced_persons() == []

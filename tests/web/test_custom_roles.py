@@ -224,7 +224,7 @@ def test_permissions_are_grouped_by_module_in_plain_words(app, client_for):
     assert "查看" in picker and "维护" in picker and "审核" in picker
     for raw in ("菜单：", "：维护<", "审核接口：", "can_", "menu_access"):
         assert raw not in picker, raw
-    assert len(re.findall(r"<tr>", picker)) < 20   # not 46 raw entries
+    assert len(re.findall(r"<tr>", picker)) < 30   # one row per screen (about 20), not every raw permission entry
 
 def test_create_role_give_it_to_an_own_admin_and_their_access_changes(world, client_for):
     app = world

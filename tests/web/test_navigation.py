@@ -77,7 +77,11 @@ ACCOUNT_MANAGEMENT = [
     ("下属机构管理", ["下属单位及其管理员", "机构档案（含下级主管部门）", "专技人员档案"]),
     ("注册审核管理", ["专技人员注册审核", "下属单位注册审核", "继教基地注册审核", "主管部门注册审核"]),
     ("变更审核管理", ["人员信息修改审核", "机构信息修改审核", "更换上级部门审核"]),
+    ("培训计划管理", ["审核继教机构年度培训计划", "审核培训计划申报", "审核继教机构年度工作总结"]),
+    ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
 ]
+#: 年度工作材料报送 (manual 5.3): the own materials first, then those of the departments below
+WORK_MATERIALS = ("年度工作材料报送", [(None, ["年度工作材料报送", "年度工作材料审核"])])
 
 
 def _with_audit_log(groups):
@@ -89,6 +93,7 @@ def test_province_sees_account_management_then_system_management(client_for):
     menu = menu_of(client_for(PROVINCE_ID).get("/").get_data(as_text=True))
     assert labels(menu) == [
         ("账户管理", ACCOUNT_MANAGEMENT),
+        WORK_MATERIALS,
         ("我的任务", [(None, ["我的任务"])]),
         ("系统管理", [(None, ["全部登录账号", "系统角色", "审计日志", "接口文档"])]),
     ]
@@ -100,7 +105,7 @@ def test_province_sees_account_management_then_system_management(client_for):
 
 def test_a_department_sees_the_manuals_modules_without_system_management(client_for):
     page = client_for(HEALTH_ID).get("/").get_data(as_text=True)
-    assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)),
+    assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)), WORK_MATERIALS,
                                      ("我的任务", [(None, ["我的任务"])])]
     # no bare 管理员账号 or 机构管理 beside 管理单位管理员 and 下属机构管理
     assert "/users/list/" not in page and ">管理员账号<" not in page and ">机构管理<" not in page
@@ -111,6 +116,8 @@ def test_an_employer_unit_sees_its_own_unit_and_people(client_for):
     assert labels(menu) == [("单位管理", [
         ("本单位管理", ["基本信息管理", "管理内设部门", "管理单位管理员", "角色管理", "审计日志"]),
         ("人员管理", ["本单位专技人员"]),
+        ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
+        ("培训计划申报", ["培训计划申报"]),
     ]), ("我的任务", [(None, ["我的任务"])])]
 
 
@@ -118,7 +125,8 @@ def test_a_training_base_sees_its_own_base(client_for):
     menu = menu_of(client_for(BASE_ID).get("/").get_data(as_text=True))
     assert labels(menu) == [("基地管理", [
         ("本基地管理", ["基本信息管理", "管理内设部门", "管理单位管理员", "角色管理", "审计日志"]),
-    ]), ("我的任务", [(None, ["我的任务"])])]
+    ]), ("培训计划管理", [(None, ["年度培训计划报送", "培训计划申报", "年度工作总结报送"])]),
+        ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_personnel_see_their_personal_centre(app):
