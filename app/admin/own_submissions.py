@@ -23,7 +23,16 @@ from app.admin.reviews import history_labels, item_history
 from app.errors import AppError, InvalidInput, form_error
 from app.models import ReviewStatus
 from app.roles import READ_WRITE
+from app.admin.attachments import AttachmentsField
+from app.services import attachments
 from app.services import own_submissions as service
+
+
+def lazy_upload_help():
+    """The hint under a file input (the accepted types and the configured size), read when shown."""
+    from flask_babel import LazyString
+
+    return LazyString(attachments.upload_help)
 
 
 class OwnOrganisationFilter(BaseFilter):
@@ -59,18 +68,46 @@ class OwnSubmissionView(ScopedModelView):
 
     def __init__(self, **kwargs):
         self.base_filters = [["id", OwnOrganisationFilter, None]] + list(self.base_filters or [])
+        # one file input per group the kind declares (Kind.files), on the add and the edit form
+        files = {name: AttachmentsField(label) for _, name, label in self.spec.kind.file_groups()}
+        self.add_form_extra_fields = {**(self.add_form_extra_fields or {}), **files}
+        self.edit_form_extra_fields = {**(self.edit_form_extra_fields or {}), **files}
+        self.add_columns = list(self.add_columns) + [n for n in files if n not in self.add_columns]
+        self.edit_columns = list(self.edit_columns) + [n for n in files if n not in self.edit_columns]
+        self.description_columns = {**(self.description_columns or {}),
+                                    **{name: lazy_upload_help() for name in files}}
         super().__init__(**kwargs)
 
     # ------------------------------------------------------------------ filing
+    def _file_fields(self) -> set:
+        return {name for _, name, _label in self.spec.kind.file_groups()}
+
     def _values(self, form, columns) -> dict:
-        return {name: form[name].data for name in columns if name in form}
+        files = self._file_fields()
+        return {name: form[name].data for name in columns if name in form and name not in files}
+
+    def _attacher(self, form, actor):
+        """Check every uploaded file first (a bad one is named next to its input), then attach them to the
+        item in the submission's own transaction."""
+        groups = [(owner_kind, form[name].checked()) for owner_kind, name, _label in self.spec.kind.file_groups()
+                  if name in form]
+
+        def attach(item):
+            path = item.organisation.path if getattr(item, "organisation", None) is not None else ""
+            for owner_kind, checked in groups:
+                if checked:
+                    attachments.attach(owner_kind, item.id, path, checked, actor=actor)
+
+        return attach
 
     def _add(self):
         form = self.add_form.refresh()
         if request.method == "POST":
             if form.validate():
                 try:
-                    service.create(self.spec, current_actor(), self._values(form, self.add_columns))
+                    actor = current_actor()
+                    service.create(self.spec, actor, self._values(form, self.add_columns),
+                                   attach=self._attacher(form, actor))
                 except InvalidInput as exc:
                     form_error(form, exc)
                 else:
@@ -93,7 +130,8 @@ class OwnSubmissionView(ScopedModelView):
             form = self.edit_form.refresh(request.form)
             if form.validate():
                 try:
-                    service.edit(self.spec, actor, item.id, self._values(form, self.edit_columns))
+                    service.edit(self.spec, actor, item.id, self._values(form, self.edit_columns),
+                                 attach=self._attacher(form, actor))
                 except InvalidInput as exc:
                     form_error(form, exc)
                 else:
@@ -135,5 +173,6 @@ class OwnSubmissionView(ScopedModelView):
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title,
             widgets=show_widgets(self, item, actions), history=item_history(self.spec.kind, item.id),
-            may_edit=service.may_edit(self.spec, item, actor), endpoint=self.endpoint, **history_labels(),
+            may_edit=service.may_edit(self.spec, item, actor), endpoint=self.endpoint, kind=self.spec.kind,
+            **history_labels(),
         )

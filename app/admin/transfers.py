@@ -17,6 +17,8 @@ from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.actor import current_actor
+from app.admin.attachments import AttachmentsField
+from app.services import attachments
 from app.admin.base import ScopedModelView
 from app.admin.lookup import public_organisation_lookup
 from app.admin.own_submissions import show_widgets
@@ -43,6 +45,7 @@ class TransferOutForm(FlaskForm):
                              validators=[DataRequired(message=_l("Please choose the receiving employer unit"))])
     reason = TextAreaField(_l("Transfer reason"), validators=[DataRequired(), Length(max=service.REASON_MAX)])
     effective_date = DateField(_l("Effective date"), validators=[DataRequired()])
+    files = AttachmentsField(_l("Transfer documents"))
 
 
 class OutgoingFilter(BaseFilter):
@@ -92,7 +95,7 @@ class TransferViewMixin:
         return self.render_template(
             self.show_template, pk=item.id, item=item, title=self.show_title,
             widgets=show_widgets(self, item, actions), history=item_history(kind_for("transfer"), item.id),
-            may_withdraw=may_withdraw,
+            may_withdraw=may_withdraw, kind=kind_for("transfer"),
             endpoint=self.endpoint, **history_labels(),
         )
 
@@ -140,9 +143,17 @@ class TransferOutView(TransferViewMixin, ScopedModelView):
             if not form.validate():
                 return self._form_page(form, 400)
             try:
-                item = service.file_transfer(current_actor(), person_id=form.person_id.data,
+                actor = current_actor()
+                documents = form.files.checked()
+
+                def attach(item):
+                    if documents:
+                        attachments.attach(kind_for("transfer").file_owner_kind(), item.id,
+                                           item.from_organisation.path, documents, actor=actor)
+
+                item = service.file_transfer(actor, person_id=form.person_id.data,
                                              to_org_id=form.to_org_id.data, reason=form.reason.data,
-                                             effective_date=form.effective_date.data)
+                                             effective_date=form.effective_date.data, attach=attach)
             except InvalidInput as exc:
                 form_error(form, exc)
                 return self._form_page(form, exc.status_code)

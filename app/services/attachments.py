@@ -263,11 +263,31 @@ def attachments_of(owner_kind: str, owner_id: int) -> list[Attachment]:
         .order_by(Attachment.id)))
 
 
+def owner_model(owner_kind: str):
+    """The table of the record that owns files of this kind (a review kind's items), or None."""
+    from app.workflow.kinds import load
+
+    base = owner_kind.split(":", 1)[0]
+    for kind in load().values():
+        if kind.object_type == base:
+            return kind.model
+    return None
+
+
 def visible(row: Optional[Attachment], actor: Actor) -> bool:
-    """In the actor's scope (by the owner's organisation), or uploaded by the actor."""
+    """The actor sees the owning record (by its own scope rule: a transfer is seen by both sides), or the
+    file lies in the actor's scope, or the actor uploaded it."""
+    from app.scope import apply_scope
+
     if row is None:
         return False
-    return actor.scope.covers_path(row.org_path) or (actor.id is not None and row.uploaded_by_id == actor.id)
+    if actor.scope.covers_path(row.org_path) or (actor.id is not None and row.uploaded_by_id == actor.id):
+        return True
+    model = owner_model(row.owner_kind)
+    if model is None or actor.scope.is_none:
+        return False
+    return db.session.scalar(apply_scope(select(model.id).where(model.id == row.owner_id), model,
+                                         actor.scope)) is not None
 
 
 def for_download(attachment_id: Optional[int], actor: Actor) -> Attachment:

@@ -14,7 +14,7 @@ from sqlalchemy import Integer, Select, cast, func, literal, or_, select, update
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import Account, AuditLog, Organisation, OrganisationType, Person, UserType
+from app.models import Account, Attachment, AuditLog, Organisation, OrganisationType, Person, UserType
 
 
 def move_subtree(org_id: int, new_parent_id: int) -> None:
@@ -41,8 +41,9 @@ def move_subtree(org_id: int, new_parent_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     _rewrite_prefix(Person.org_path, old_prefix, new_prefix)
-    # the audit trail of the subtree follows it, so the new parent's scope sees its history
+    # the audit trail and the files of the subtree follow it, so the new parent's scope sees them
     _rewrite_prefix(AuditLog.org_path, old_prefix, new_prefix)
+    _rewrite_prefix(Attachment.org_path, old_prefix, new_prefix)
     db.session.expire_all()
 
 

@@ -15,6 +15,7 @@ import pkgutil
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, false, or_, true
 
 from app.models import OrganisationType
@@ -120,10 +121,22 @@ class Kind:
     #: audit object type of the item's transitions and its label in the audit log
     audit_object_type: Optional[str] = None
     audit_label: Any = None
+    #: the groups of files an item carries: (suffix, label); the submission form offers one input per
+    #: group and the detail page lists each (年度工作材料: 学习指南 and 工作通知); () for none
+    files: tuple = (("", _l("Attachments")),)
 
     @property
     def object_type(self) -> str:
         return self.audit_object_type or self.model.__tablename__
+
+    def file_owner_kind(self, suffix: str = "") -> str:
+        """The attachments' owner kind of one file group: the item's type, with the group's suffix."""
+        return f"{self.object_type}:{suffix}" if suffix else self.object_type
+
+    def file_groups(self) -> list[tuple[str, str, Any]]:
+        """(owner kind, form field name, label) of each file group."""
+        return [(self.file_owner_kind(suffix), f"files_{suffix}" if suffix else "files", label)
+                for suffix, label in self.files]
 
     @property
     def two_sided(self) -> bool:

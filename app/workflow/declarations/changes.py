@@ -63,6 +63,7 @@ def _change(kind: ReviewKind, label, menu_name, icon, **extra):
         detail=common.person_detail if person else common.organisation_detail,
         one_pending_per=("kind", "subject_id"), describe=common.describe,
         audit_object_type="review_request", audit_label=_l("Review request"),
+        files=(("", _l("Evidence files")),) if person else (),
     )
     spec.update(extra)
     return declare(Kind(**spec))

@@ -27,4 +27,5 @@ MATERIAL = declare(Kind(
     order_columns=["year", "submitted_on", "status"], label_columns=LABELS,
     describe=lambda m: f"{m.year} {m.organisation.name}：{m.title}",
     audit_label=_l("Annual work material"),
+    files=(("guide", _l("Study guide")), ("notice", _l("Work notice"))),
 ))

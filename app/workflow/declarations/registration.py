@@ -81,7 +81,7 @@ def _registration(kind: ReviewKind, label, menu_name, icon, *, person=False, log
         label_columns=common.PERSON_LABELS if person else common.REQUEST_LABELS,
         detail=common.person_detail if person else common.organisation_detail,
         one_pending_per=("kind", "subject_id"), describe=common.describe,
-        audit_object_type="review_request", audit_label=_l("Review request"),
+        audit_object_type="review_request", audit_label=_l("Review request"), files=(),
     ))
 
 

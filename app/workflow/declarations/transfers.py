@@ -60,4 +60,5 @@ TRANSFER = declare(Kind(
     one_pending_per=("person_id",), describe=lambda t: f"{t.person_name}（{t.id_number}）→ {t.to_organisation.name}",
     show_template="transfers/review_show.html", approve_label=_l("Confirm transfer"),
     audit_label=_l("Personnel transfer"),
+    files=(("", _l("Transfer documents")),),
 ))
