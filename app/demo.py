@@ -417,9 +417,11 @@ def wipe_product_data() -> None:
         delete_after_commit(name)
     for name in db.session.scalars(select(Job.result_file).where(Job.result_file.isnot(None))):
         delete_after_commit(name)
-    from app.models import Transfer, TrainingPlan, TrainingProgramme, WorkMaterial, WorkSummary
+    from app.models import (ApiBatch, CreditRecord, CreditSummary, CreditVerification, Transfer, TrainingPlan,
+                            TrainingProgramme, WorkMaterial, WorkSummary)
 
-    for model in (Attachment, Job, AuditLog, ReviewRequest, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
+    for model in (Attachment, Job, AuditLog, ReviewRequest, ApiBatch, CreditVerification, CreditSummary,
+                  CreditRecord, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
                   WorkMaterial, Person):
         db.session.execute(delete(model))
     db.session.execute(delete(assoc_user_role))

@@ -958,3 +958,255 @@ class WorkMaterial(SubmittedByOrganisation, Reviewable, Model):
 
     def __repr__(self) -> str:
         return f"{self.year} {self.title}"
+
+
+# --------------------------------------------------------------------------
+# Credit hours (manual 5.2 and 学时审验): settings, records, per-person-year summaries, verifications
+# --------------------------------------------------------------------------
+
+
+class CreditRequirement(Model):
+    """年度学时要求: the rule of one year (DESIGN.md §3), edited by the province admin; a year keeps its rule."""
+
+    __tablename__ = "credit_requirement"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    total_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=90)
+    #: 专业科目 must reach numerator/denominator of ``total_hours`` (2/3 nationally); kept as a fraction so
+    #: that the check is exact integer arithmetic in SQL
+    professional_numerator: Mapped[int] = mapped_column(Integer, nullable=False, default=2)
+    professional_denominator: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    #: a closed year takes no more declarations or imports
+    closed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    @property
+    def professional_hours(self) -> int:
+        """The least 专业科目 hours that meet the rule (rounded up)."""
+        return -(-self.total_hours * self.professional_numerator // self.professional_denominator)
+
+    def is_met(self, public_hours: int, professional_hours: int) -> bool:
+        total = (public_hours or 0) + (professional_hours or 0)
+        return (total >= self.total_hours
+                and (professional_hours or 0) * self.professional_denominator
+                >= self.total_hours * self.professional_numerator)
+
+    def __repr__(self) -> str:
+        return str(self.year)
+
+
+class CreditStandard(Model):
+    """授分标准: how many 学时 one unit of an activity (a paper, a conference day...) earns, and its yearly cap."""
+
+    __tablename__ = "credit_standard"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: the unit the quantity counts, e.g. 篇, 天, 门
+    unit: Mapped[str] = mapped_column(String(20), nullable=False)
+    hours_per_unit: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: most 学时 a person earns from this item in one year (None: no cap)
+    yearly_cap: Mapped[Optional[int]] = mapped_column(Integer)
+    subject_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, "subject_kind"), nullable=False)
+    mode: Mapped[LearningMode] = mapped_column(_enum(LearningMode, "learning_mode"), nullable=False,
+                                               default=LearningMode.offline)
+    #: the standard applies to activities completed in first_year .. last_year (None: still valid)
+    first_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    last_year: Mapped[Optional[int]] = mapped_column(Integer)
+
+    def applies_to(self, year: int) -> bool:
+        return self.first_year <= year and (self.last_year is None or year <= self.last_year)
+
+    def __repr__(self) -> str:
+        return f"{self.name}（{self.hours_per_unit}学时/{self.unit}）"
+
+
+class CreditDeclarer(LabelledEnum):
+    """Who declared a record: the person, a training base for its trainees, or the employer for its staff (代报)."""
+
+    person = "person"
+    training_base = "training_base"
+    employer = "employer"
+
+    @classmethod
+    def _labels(cls):
+        return {"person": _l("Self-declared"), "training_base": _l("Training base"),
+                "employer": _l("Employer unit")}
+
+
+class CreditChannel(LabelledEnum):
+    """How a record entered: a form, an Excel import or the REST import of a learning platform."""
+
+    form = "form"
+    excel = "excel"
+    api = "api"
+
+    @classmethod
+    def _labels(cls):
+        return {"form": _l("Form"), "excel": _l("Excel import"), "api": _l("Platform interface")}
+
+
+#: credit records that count (and block a duplicate): pending or approved
+ACTIVE_CREDIT = "status IN ('pending', 'approved')"
+
+
+class CreditRecord(Reviewable, Model):
+    """学时记录: hours one person earned from one activity, reviewed by the supervisory chain of the employer."""
+
+    __tablename__ = "credit_record"
+    __table_args__ = (
+        # the person's years (summaries, the person's own page, verification details)
+        Index("ix_credit_record_person_year", "person_id", "year"),
+        # the review list of a subtree, newest first within the range: one ordered index range
+        Index("ix_credit_record_org_path", "org_path", "id"),
+        # the to-do list: pending records of a subtree (a few percent of the table)
+        Index("ix_credit_record_pending", "org_path", "id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index("ix_credit_record_programme", "programme_id"),
+        Index("ix_credit_record_declarer", "declarer_org_id", "id"),
+        # 同一人员、同一活动、同一日期 counts once
+        Index("uq_credit_record_activity", "person_id", "activity_key", "completed_on", unique=True,
+              postgresql_where=text(ACTIVE_CREDIT), sqlite_where=text(ACTIVE_CREDIT)),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    #: the person's employer and its path, copied (and moved with the person) so a subtree is one index range
+    employer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    org_path: Mapped[str] = mapped_column(PATH_TYPE, nullable=False, default="", server_default="")
+    #: the year the hours count for (the year of completion)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    subject_kind: Mapped[SubjectKind] = mapped_column(_enum(SubjectKind, "subject_kind"), nullable=False)
+    mode: Mapped[LearningMode] = mapped_column(_enum(LearningMode, "learning_mode"), nullable=False)
+    #: an approved training programme the hours come from ...
+    programme_id: Mapped[Optional[int]] = mapped_column(ForeignKey("training_programme.id"))
+    #: ... or a conversion standard and how many of its units (papers, days...)
+    standard_id: Mapped[Optional[int]] = mapped_column(ForeignKey("credit_standard.id"))
+    quantity: Mapped[Optional[int]] = mapped_column(Integer)
+    #: the activity as shown: the programme's or standard's name, or what the declarer wrote
+    activity: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: what makes two records "the same activity" (P<programme id>, S<standard id>:<text>, T:<text>)
+    activity_key: Mapped[str] = mapped_column(String(120), nullable=False)
+    hours: Mapped[int] = mapped_column(Integer, nullable=False)
+    completed_on: Mapped[datetime.date] = mapped_column(Date, nullable=False)
+    #: the training base that delivered the activity, if any
+    provider_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    declarer_type: Mapped[CreditDeclarer] = mapped_column(_enum(CreditDeclarer, "credit_declarer"), nullable=False)
+    #: the base or unit that declared (代报); None when the person declared
+    declarer_org_id: Mapped[Optional[int]] = mapped_column(ForeignKey("organisation.id"))
+    channel: Mapped[CreditChannel] = mapped_column(_enum(CreditChannel, "credit_channel"), nullable=False,
+                                                   default=CreditChannel.form)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    employer: Mapped[Organisation] = relationship(foreign_keys=[employer_id])
+    programme: Mapped[Optional[TrainingProgramme]] = relationship(foreign_keys=[programme_id])
+    standard: Mapped[Optional[CreditStandard]] = relationship(foreign_keys=[standard_id])
+    provider: Mapped[Optional[Organisation]] = relationship(foreign_keys=[provider_id])
+    declarer_org: Mapped[Optional[Organisation]] = relationship(foreign_keys=[declarer_org_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="CreditRecord.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="CreditRecord.reviewed_by_id")
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.employer_id
+
+    @classmethod
+    def scope_path_column(cls):
+        return cls.org_path
+
+    def __repr__(self) -> str:
+        return f"{self.year} {self.activity}（{self.hours}学时）"
+
+
+class CreditSummary(Model):
+    """One person's year, summed from the raw records in the transaction of every change (never re-summed by pages)."""
+
+    __tablename__ = "credit_summary"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: approved 学时 by subject kind and by mode
+    public_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    professional_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    online_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    offline_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pending_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    approved_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    pending_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: pending or approved records by subject kind × mode (who counts as 学习人数 in the statistics)
+    public_online_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    public_offline_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    professional_online_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    professional_offline_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    #: approved hours meet the rule of the year (credit_requirement)
+    qualified: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    person: Mapped[Person] = relationship()
+
+    @property
+    def total_hours(self) -> int:
+        return (self.public_hours or 0) + (self.professional_hours or 0)
+
+
+class VerificationResult(LabelledEnum):
+    """学时审验 outcome as the pages word it (the review status underneath: approved / rejected)."""
+
+    passed = "passed"
+    failed = "failed"
+
+    @classmethod
+    def _labels(cls):
+        return {"passed": _l("Verification passed"), "failed": _l("Verification failed")}
+
+
+class CreditVerification(Reviewable, Model):
+    """学时审验 of one person's year: approved = 审验通过, rejected = 审验不通过; hours and rule kept as decided."""
+
+    __tablename__ = "credit_verification"
+    __table_args__ = (
+        Index("uq_credit_verification_person_year", "person_id", "year", unique=True),
+        Index("ix_credit_verification_year_path", "year", "org_path", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    org_path: Mapped[str] = mapped_column(PATH_TYPE, nullable=False, default="", server_default="")
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: approved hours and the rule at the moment of the decision (a later rule change does not rewrite them)
+    public_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    professional_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    required_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    required_professional_hours: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+    employer: Mapped[Organisation] = relationship(foreign_keys=[employer_id])
+    submitted_by: Mapped[Optional[Account]] = relationship(foreign_keys="CreditVerification.submitted_by_id")
+    reviewed_by: Mapped[Optional[Account]] = relationship(foreign_keys="CreditVerification.reviewed_by_id")
+
+    @classmethod
+    def scope_org_id_column(cls):
+        return cls.employer_id
+
+    @classmethod
+    def scope_path_column(cls):
+        return cls.org_path
+
+    @property
+    def total_hours(self) -> int:
+        return (self.public_hours or 0) + (self.professional_hours or 0)
+
+
+class ApiBatch(Model):
+    """An ``Idempotency-Key`` a learning platform sent with a REST import, and the answer it got (a retry gets it again)."""
+
+    __tablename__ = "api_batch"
+    __table_args__ = (UniqueConstraint("org_id", "idempotency_key", name="uq_api_batch_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: SHA-256 of the request body: the same key with another body is refused
+    request_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    response: Mapped[str] = mapped_column(Text, nullable=False)
+    created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)

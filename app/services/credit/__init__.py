@@ -1,0 +1,1 @@
+"""Credit hours (学时): declaring, importing, reviewing, summaries and annual verification."""
