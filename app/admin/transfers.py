@@ -83,7 +83,7 @@ def direction_text(paths) -> str:
 class TransferViewMixin:
     """Detail page with 审核记录 shared by 人员调出 and 调转记录."""
 
-    show_template = "transfers/show.html"
+    show_template = "submissions/show.html"
 
     @expose("/show/<pk>", methods=["GET"])
     @has_access

@@ -24,8 +24,8 @@ def server(app):
     http.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def start_chromium(user_data_dir, console_log: bool = False, implicit_wait: float = 0):
+    """Debian's headless Chromium through its driver; with console_log, the page console is readable."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -33,10 +33,18 @@ def browser(tmp_path_factory):
     options.binary_location = "/usr/bin/chromium"
     for flag in CHROMIUM_FLAGS:
         options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
+    options.add_argument(f"--user-data-dir={user_data_dir}")
+    if console_log:
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(implicit_wait)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
     # no implicit wait: it makes every empty lookup sleep; waits are explicit (_find, _wait)
-    driver.implicitly_wait(0)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
 

@@ -6,37 +6,14 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import HEALTH_ID, PROVINCE_ID
-from tests.e2e.test_browser import CHROMIUM_FLAGS, _login, _wait
+from tests.e2e.test_browser import _login, _wait, server, start_chromium  # noqa: F401
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def server(app):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-
-
-@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-csp')}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    driver.implicitly_wait(5)
+    driver = start_chromium(tmp_path_factory.mktemp("chromium-csp"), console_log=True, implicit_wait=5)
     yield driver
     driver.quit()
 
