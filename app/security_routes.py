@@ -185,7 +185,7 @@ ROUTES: dict[str, RouteRule] = {
     "CreditRecordReviewView.revoke_form": _p("can_write CreditRecordReview", "row", "CreditRecord"),
     "CreditVerificationReviewView.redecide": _p("can_write CreditVerificationReview", "row", "CreditVerification"),
     "VerificationView.index": _p("can_read CreditVerificationReview", "scoped"),
-    "VerificationView.confirm": _p("can_write CreditVerificationReview", "row", "Person"),
+    "VerificationView.confirm": _p("can_write CreditVerificationReview", "scoped"),
     "VerificationView.confirm_all": _p("can_write CreditVerificationReview", "scoped"),
     "DeclaredCreditView.list": _p("can_read DeclaredCredit", "own"),
     "DeclaredCreditView.show": _p("can_read DeclaredCredit", "own", "CreditRecord"),

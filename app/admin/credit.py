@@ -80,6 +80,10 @@ class CreditRecordReviewMixin:
                               "revoke": "write"}
     include_route_methods = {"list", "show", "action", "action_post", "reject_form", "bulk", "revoke_form"}
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._filters = self.datamodel.get_filters(self.search_columns, self.search_filters)
+
     @action("delete_records", _l("Delete"), _l("Delete the selected records? Approved records cannot be deleted."),
             "fa-trash", single=False)
     def delete_records(self, items):
@@ -130,7 +134,8 @@ class CreditRecordReviewMixin:
         actor = current_actor()
         model = self.kind.model
         matched = filtered_ids(self, model, list_filter_args(request.args), actor)
-        id_select = select(model.id).where(model.id.in_(matched.subquery()), self.kind.visible(actor.scope))
+        id_select = select(model.id).where(model.id.in_(select(matched.subquery().c.id)),
+                                           self.kind.visible(actor.scope))
         pending = id_select.where(model.status == ReviewStatus.pending, self.kind.decidable(actor.scope, actor.id))
         count = review_service.count_matching(pending)
         back = url_for(f"{self.endpoint}.list") + (
@@ -307,6 +312,7 @@ class DeclaredCreditView(ScopedModelView):
         # not the employer's subtree but the declaring organisation's: replaces the path scope
         self.base_filters = [["id", DeclaredByScope, None]]
         self._base_filters = self.datamodel.get_filters().add_filter_list(self.base_filters)
+        self._filters = self.datamodel.get_filters(self.search_columns, self.search_filters)
 
 
 # ---------------------------------------------------------------------- 个人中心 › 学时进度
@@ -358,7 +364,7 @@ class CreditRequirementView(BaseView):
         try:
             rule = settings_service.save_requirement(current_actor(), values)
         except ServiceError as exc:
-            return self._render(values, exc.message, exc.field), 400
+            return self._render(values, exc.message, exc.field), 422
         flash(_("The requirement of %(year)d was saved", year=rule.year), "success")
         return redirect(url_for(".index"))
 
@@ -399,7 +405,7 @@ class CreditStandardView(BaseView):
         try:
             settings_service.save_standard(current_actor(), values, standard_id)
         except ServiceError as exc:
-            return self._render(values, exc.message, exc.field), 400
+            return self._render(values, exc.message, exc.field), 422
         flash(_("The standard was saved"), "success")
         return redirect(url_for(".index"))
 

@@ -23,12 +23,12 @@ from app.services.transaction import transaction
 DEFAULT_TOTAL, DEFAULT_NUM, DEFAULT_DEN = 90, 2, 3
 #: (code, name, unit, hours per unit, yearly cap, subject kind, mode)
 DEFAULT_STANDARDS = [
-    ("LW", "发表学术论文", "篇", 20, 40, "professional", "offline"),
-    ("HY", "参加学术会议", "天", 8, 32, "professional", "offline"),
-    ("XL", "学历教育", "门", 20, 60, "professional", "offline"),
-    ("ZZ", "出版专著", "部", 40, 60, "professional", "offline"),
-    ("KT", "主持科研课题", "项", 30, 60, "professional", "offline"),
-    ("JZ", "举办学术讲座", "次", 6, 24, "professional", "offline"),
+    ("001", "发表学术论文", "篇", 20, 40, "professional", "offline"),
+    ("002", "参加学术会议", "天", 8, 32, "professional", "offline"),
+    ("003", "学历教育", "门", 20, 60, "professional", "offline"),
+    ("004", "出版专著", "部", 40, 60, "professional", "offline"),
+    ("005", "主持科研课题", "项", 30, 60, "professional", "offline"),
+    ("006", "举办学术讲座", "次", 6, 24, "professional", "offline"),
 ]
 
 
