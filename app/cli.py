@@ -85,5 +85,18 @@ def register(app) -> None:
         click.echo(_("Created %(org)s and its super admin %(id_number)s; sign in with the user type "
                      "\"Supervisory department\"", org=admin.organisation.name, id_number=admin.username))
 
+    @app.cli.command("credit-check")
+    @with_appcontext
+    def credit_check_command():
+        """Compare every credit summary with the raw records; exit 1 listing the differences."""
+        from app.services.credit import summary
+
+        found = summary.differences(limit=100)
+        if found:
+            for row in found:
+                click.echo(f"person {row['person_id']} year {row['year']}: {row['problem']}")
+            raise SystemExit(1)
+        click.echo("credit summaries agree with the records")
+
     from app.scale.cli import register as register_scale_commands
     register_scale_commands(app)

@@ -156,6 +156,7 @@ def build_demo_world() -> None:
     _personnel_logins(roles)
     _pending_requests(rng, orgs, roles, series, levels)
     _plans_transfers_materials(orgs, roles)
+    _credit_hours(orgs)
 
 
 #: approved persons of each employer who have their own login (so 新增管理员 (a) has people to offer)
@@ -332,6 +333,69 @@ def _plans_transfers_materials(orgs, roles) -> None:
     filed(materials.MATERIAL, wuhan, "approved", health, year=2025, title="2025年度武汉市卫生系统继续教育工作总结材料")
     filed(materials.MATERIAL, wuhan, "pending", year=2026, title="2026年度武汉市卫生系统继续教育学习指南")
     filed(materials.MATERIAL, edu, "rejected", province, year=2025, title="2025年度教育系统继续教育工作材料")
+
+
+#: (employer key, how many persons get records) of the demo's credit hours
+CREDIT_EMPLOYERS = (("people_hosp", 12), ("wh_first", 8), ("wh_central", 6), ("whu", 8), ("tcm_hosp", 4))
+
+
+def _credit_hours(orgs) -> None:
+    """学时: the rule of two years, records in every state, persons qualified and short, a few verifications."""
+    from app.actor import Actor
+    from app.models import (CreditDeclarer, CreditRecord, CreditVerification, LearningMode, ReviewStatus,
+                            SubjectKind)
+    from app.services.credit import summary
+    from app.services.credit.settings import seed_credit_defaults
+    from app.services.credit.verification import confirm_persons
+
+    seed_credit_defaults()
+    year = datetime.date.today().year
+    last = year - 1
+    base = orgs["health_base"]
+    records, pairs = [], set()
+    for org_key, count in CREDIT_EMPLOYERS:
+        persons = db.session.scalars(select(Person).where(Person.employer_id == orgs[org_key].id,
+                                                          Person.status == PersonStatus.active)
+                                     .order_by(Person.id).limit(count)).all()
+        for i, person in enumerate(persons):
+            qualified = i % 3 != 2  # two in three meet last year's rule
+            plan = [
+                (last, SubjectKind.public, LearningMode.online, 30, "approved", "公需科目网络学习", None),
+                (last, SubjectKind.professional, LearningMode.offline, 64 if qualified else 40, "approved",
+                 "急诊急救技能提升培训班", base.id),
+                (last, SubjectKind.professional, LearningMode.offline, 8, "rejected", "参加学术会议", None),
+                (year, SubjectKind.public, LearningMode.online, 12, "approved", "医务人员职业道德与法律法规", base.id),
+                (year, SubjectKind.professional, LearningMode.offline, 24 + i % 3 * 8, "pending",
+                 "基层医疗机构护理质量管理", base.id),
+            ]
+            if i % 4 == 0:
+                plan.append((year, SubjectKind.professional, LearningMode.online, 16, "pending", "发表学术论文", None))
+            for n, (y, kind, mode, hours, state, activity, provider) in enumerate(plan):
+                declarer = CreditDeclarer.training_base if provider else CreditDeclarer.person
+                records.append(CreditRecord(
+                    person_id=person.id, employer_id=person.employer_id, org_path=person.org_path, year=y,
+                    subject_kind=kind, mode=mode, activity=activity, activity_key=f"T:{activity}:{n}", hours=hours,
+                    completed_on=datetime.date(y, 3 + n, 10), provider_id=provider, declarer_type=declarer,
+                    declarer_org_id=provider, status=ReviewStatus(state),
+                    reject_reason="证明材料不清晰" if state == "rejected" else None,
+                    reviewed_on=datetime.datetime(y, 6, 1) if state != "pending" else None))
+                pairs.add((person.id, y))
+    db.session.add_all(records)
+    db.session.flush()
+    summary.refresh(pairs)
+    # a few verifications of last year by 湖北省卫生健康委员会: passed, failed, and one still pending
+    health = Actor(db.session.scalar(select(Account).where(Account.username == "420102198503150020")))
+    hospital_persons = db.session.scalars(select(Person.id).where(Person.employer_id == orgs["people_hosp"].id,
+                                                                  Person.status == PersonStatus.active)
+                                          .order_by(Person.id).limit(4)).all()
+    confirm_persons(health, last, hospital_persons[:2], "approve")
+    confirm_persons(health, last, hospital_persons[2:3], "reject", "专业科目学时不足")
+    waiting = db.session.get(Person, hospital_persons[3])
+    db.session.add(CreditVerification(person_id=waiting.id, employer_id=waiting.employer_id,
+                                      org_path=waiting.org_path, year=last, public_hours=0, professional_hours=0,
+                                      required_hours=90, required_professional_hours=60,
+                                      status=ReviewStatus.pending))
+    db.session.flush()
 
 
 def _super_admin(org: Organisation, role: Role, seq: int) -> Account:

@@ -124,8 +124,13 @@ class EagerInterface(SQLAInterface):
         self.on_created = None
 
     def get_filters(self, search_columns=None, search_filters=None):
-        return BoundedFilters(self.filter_converter_class, self, search_columns=search_columns or [],
-                              search_filters=search_filters)
+        filters = BoundedFilters(self.filter_converter_class, self, search_columns=search_columns or [])
+        # a view's own filters of a column replace the generic ones (e.g. a person by name prefix, not by id)
+        for column, own in (search_filters or {}).items():
+            instances = [f(column, self) if isinstance(f, type) else f for f in own]
+            filters._search_filters = {**filters._search_filters, column: instances}
+            filters._all_filters = {**filters._all_filters, column: instances}
+        return filters
 
     # ----- writes: one transaction each; nested in the caller's when there is one ----------
     def add(self, item, commit: bool = True) -> None:

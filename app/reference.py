@@ -32,3 +32,6 @@ def seed_reference_data() -> None:
     for i, (code, name) in enumerate(TITLE_LEVELS, start=1):
         if code not in have_levels:
             db.session.add(TitleLevel(code=code, name=name, sort_order=i))
+    from app.services.credit.settings import seed_credit_defaults
+
+    seed_credit_defaults()

@@ -32,7 +32,7 @@ AREA_MENUS = {
     "AuditLog": ["System", "Audit log"],
     # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
-    "SelfService": ["My information", "My record"],
+    "SelfService": ["My information", "My record", "My credit hours"],
     "Attachment": [],
     "Job": ["My jobs", "My job list"],
     # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
@@ -42,6 +42,10 @@ AREA_MENUS = {
     "WorkMaterial": ["Work materials", "Annual work material submission"],
     #: approved training programmes over REST (learning platforms)
     "TrainingProgramme": [],
+    # 学时学分 (issue 12): settings (province), the yearly verification page, what a base or unit declared
+    "CreditSettings": ["System", "Credit requirements", "Credit standards"],
+    "CreditVerificationReview": ["Verification", "Annual verification"],
+    "DeclaredCredit": ["Credit hours", "Declared credit records"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -68,7 +72,8 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
                   ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("CreditSettings", "write")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
@@ -81,14 +86,15 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
+                  ("DeclaredCredit", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
-                  ("TrainingProgramme", "read")],
+                  ("TrainingProgramme", "read"), ("DeclaredCredit", "read")],
     },
     PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
@@ -240,6 +246,9 @@ def _area_labels() -> dict:
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),
         "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
+        "CreditSettings": _l("Credit hour settings"), "CreditRecordReview": _l("Credit hour review"),
+        "CreditVerificationReview": _l("Credit hours verification"),
+        "DeclaredCredit": _l("Declared credit records"),
     }
 
 

@@ -180,6 +180,20 @@ ROUTES: dict[str, RouteRule] = {
     "ReviewApi.reject": _api("can_write Review", "row", "ReviewRequest"),
     "TrainingProgrammeApi.get_list": _api("can_read TrainingProgramme", "scoped"),
     "TrainingProgrammeApi.get": _api("can_read TrainingProgramme", "row", "TrainingProgramme"),
+    # ---------------------------------------------------------------- 学时学分 (issue 12)
+    "CreditRecordReviewView.bulk": _p("can_write CreditRecordReview", "scoped"),
+    "CreditRecordReviewView.revoke_form": _p("can_write CreditRecordReview", "row", "CreditRecord"),
+    "CreditVerificationReviewView.redecide": _p("can_write CreditVerificationReview", "row", "CreditVerification"),
+    "VerificationView.index": _p("can_read CreditVerificationReview", "scoped"),
+    "VerificationView.confirm": _p("can_write CreditVerificationReview", "scoped"),
+    "VerificationView.confirm_all": _p("can_write CreditVerificationReview", "scoped"),
+    "DeclaredCreditView.list": _p("can_read DeclaredCredit", "own"),
+    "DeclaredCreditView.show": _p("can_read DeclaredCredit", "own", "CreditRecord"),
+    "MyCreditView.index": _p("can_read SelfService", "own"),
+    "CreditRequirementView.index": _p("can_read CreditSettings", "all"),
+    "CreditRequirementView.save": _p("can_write CreditSettings", "all"),
+    "CreditStandardView.index": _p("can_read CreditSettings", "all"),
+    "CreditStandardView.save": _p("can_write CreditSettings", "all"),
 }
 
 

@@ -58,3 +58,7 @@ def register_views(appbuilder) -> None:
     for module in (training, transfers, materials):
         module.register(appbuilder)
     appbuilder.add_api(TrainingProgrammeApi)
+    # --- 学时学分审核, 学时审验, settings (issue 12); the review lists come from their kinds ---
+    from app.admin import credit
+
+    credit.register(appbuilder)

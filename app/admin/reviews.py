@@ -166,7 +166,11 @@ def review_view(kind: Kind) -> type:
         attributes["show_template"] = kind.show_template
     if kind.approve_label is not None:
         attributes["approve"] = _approve_action(kind.approve_label)
-    return type(kind.view_name, (ReviewListView,), attributes)
+    mixin = kind.view_mixin
+    if mixin is not None and not isinstance(mixin, type):
+        mixin = mixin()
+    bases = (mixin, ReviewListView) if mixin is not None else (ReviewListView,)
+    return type(kind.view_name, bases, attributes)
 
 
 def pending_count(kind: Kind):

@@ -40,7 +40,7 @@ def view_named(name: str):
 
 def filtered_ids(view, model, filter_args: dict, actor: Actor):
     """Ids of the rows a list view shows for these filter arguments, in the actor's scope."""
-    filters = view.datamodel.get_filters(view.search_columns)
+    filters = view.datamodel.get_filters(view.search_columns, getattr(view, "search_filters", None))
     for key, values in (filter_args or {}).items():
         match = FILTER_ARG.fullmatch(key)
         if not match or match.group(2) not in view.search_columns:

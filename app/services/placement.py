@@ -14,7 +14,8 @@ from sqlalchemy import Integer, Select, cast, func, literal, or_, select, update
 
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.models import Account, Attachment, AuditLog, Organisation, OrganisationType, Person, UserType
+from app.models import (Account, Attachment, AuditLog, CreditRecord, CreditVerification, Organisation,
+                        OrganisationType, Person, UserType)
 
 
 def move_subtree(org_id: int, new_parent_id: int) -> None:
@@ -41,6 +42,9 @@ def move_subtree(org_id: int, new_parent_id: int) -> None:
         .execution_options(synchronize_session=False)
     )
     _rewrite_prefix(Person.org_path, old_prefix, new_prefix)
+    # credit records and verifications carry the employer's path (the review lists' index range)
+    _rewrite_prefix(CreditRecord.org_path, old_prefix, new_prefix)
+    _rewrite_prefix(CreditVerification.org_path, old_prefix, new_prefix)
     # the audit trail and the files of the subtree follow it, so the new parent's scope sees them
     _rewrite_prefix(AuditLog.org_path, old_prefix, new_prefix)
     _rewrite_prefix(Attachment.org_path, old_prefix, new_prefix)
@@ -71,6 +75,7 @@ def move_persons(person_ids: Iterable[int], employer_id: int,
         .execution_options(synchronize_session=False)
     )
     _logins_follow(select(Person.id).where(Person.id.in_(ids)))
+    _credit_follows(select(Person.id).where(Person.id.in_(ids)))
     db.session.expire_all()
     return result.rowcount
 
@@ -98,6 +103,7 @@ def relocate_persons(moves: Select) -> int:
         .execution_options(synchronize_session=False)
     )
     _logins_follow(select(source.c.person_id))
+    _credit_follows(select(source.c.person_id))
     db.session.expire_all()
     return result.rowcount
 
@@ -109,6 +115,25 @@ def _logins_follow(person_ids: Select) -> None:
         .where(Account.id == Person.account_id, Person.id.in_(person_ids),
                Account.user_type == UserType.personnel)
         .values(organisation_id=Person.employer_id, internal_department_id=Person.internal_department_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _credit_follows(person_ids: Select) -> None:
+    """A person's credit records, their evidence files and verifications move with them (to the new employer's
+    chain: a confirmed transfer takes the person's hours along). Summaries are per person: unchanged."""
+    for model in (CreditRecord, CreditVerification):
+        db.session.execute(
+            update(model)
+            .where(model.person_id == Person.id, Person.id.in_(person_ids))
+            .values(employer_id=Person.employer_id, org_path=Person.org_path)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        update(Attachment)
+        .where(Attachment.owner_kind == "credit_record", Attachment.owner_id == CreditRecord.id,
+               CreditRecord.person_id.in_(person_ids))
+        .values(org_path=CreditRecord.org_path)
         .execution_options(synchronize_session=False)
     )
 

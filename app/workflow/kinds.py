@@ -124,6 +124,9 @@ class Kind:
     #: the groups of files an item carries: (suffix, label); the submission form offers one input per
     #: group and the detail page lists each (年度工作材料: 学习指南 and 工作通知); () for none
     files: tuple = (("", _l("Attachments")),)
+    #: a mixin class (or a function returning it, to import the admin layer late) placed before the
+    #: generated review view: extra routes or list behaviour of one kind
+    view_mixin: Optional[Any] = None
 
     @property
     def object_type(self) -> str:

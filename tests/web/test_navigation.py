@@ -93,9 +93,11 @@ def test_province_sees_account_management_then_system_management(client_for):
     menu = menu_of(client_for(PROVINCE_ID).get("/").get_data(as_text=True))
     assert labels(menu) == [
         ("账户管理", ACCOUNT_MANAGEMENT),
+        ("学时学分审核", [(None, ["学时学分审核"])]),
+        ("学时审验", [(None, ["审验记录", "年度学时审验"])]),
         WORK_MATERIALS,
         ("我的任务", [(None, ["我的任务"])]),
-        ("系统管理", [(None, ["全部登录账号", "系统角色", "审计日志", "接口文档"])]),
+        ("系统管理", [(None, ["全部登录账号", "系统角色", "审计日志", "接口文档", "年度学时要求", "授分标准"])]),
     ]
     links = dict(link for _, groups in menu for _, entries in groups for link in entries)
     assert links["基本信息管理"] == "/ownorganisation/show/"
@@ -105,7 +107,9 @@ def test_province_sees_account_management_then_system_management(client_for):
 
 def test_a_department_sees_the_manuals_modules_without_system_management(client_for):
     page = client_for(HEALTH_ID).get("/").get_data(as_text=True)
-    assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)), WORK_MATERIALS,
+    assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)),
+                                     ("学时学分审核", [(None, ["学时学分审核"])]),
+                                     ("学时审验", [(None, ["审验记录", "年度学时审验"])]), WORK_MATERIALS,
                                      ("我的任务", [(None, ["我的任务"])])]
     # no bare 管理员账号 or 机构管理 beside 管理单位管理员 and 下属机构管理
     assert "/users/list/" not in page and ">管理员账号<" not in page and ">机构管理<" not in page
@@ -118,7 +122,7 @@ def test_an_employer_unit_sees_its_own_unit_and_people(client_for):
         ("人员管理", ["本单位专技人员"]),
         ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
         ("培训计划申报", ["培训计划申报"]),
-    ]), ("我的任务", [(None, ["我的任务"])])]
+    ]), ("学时学分", [(None, ["已申报学时"])]), ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_a_training_base_sees_its_own_base(client_for):
@@ -126,7 +130,7 @@ def test_a_training_base_sees_its_own_base(client_for):
     assert labels(menu) == [("基地管理", [
         ("本基地管理", ["基本信息管理", "管理内设部门", "管理单位管理员", "角色管理", "审计日志"]),
     ]), ("培训计划管理", [(None, ["年度培训计划报送", "培训计划申报", "年度工作总结报送"])]),
-        ("我的任务", [(None, ["我的任务"])])]
+        ("学时学分", [(None, ["已申报学时"])]), ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_personnel_see_their_personal_centre(app):
@@ -139,7 +143,7 @@ def test_personnel_see_their_personal_centre(app):
     client = app.test_client()
     assert "/login" not in login(client, id_number, DEMO_PASSWORD, "personnel").headers["Location"]
     menu = menu_of(client.get("/me/").get_data(as_text=True))
-    assert labels(menu) == [("个人中心", [(None, ["我的信息"])])]
+    assert labels(menu) == [("个人中心", [(None, ["我的信息", "我的学时"])])]
 
 
 @pytest.mark.parametrize("id_number", [PROVINCE_ID, HEALTH_ID, HOSPITAL_ID, BASE_ID])
