@@ -32,7 +32,7 @@ AREA_MENUS = {
     "AuditLog": ["System", "Audit log"],
     # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
-    "SelfService": ["My information", "My record"],
+    "SelfService": ["My information", "My record", "My credit hours"],
     "Attachment": [],
     "Job": ["My jobs", "My job list"],
     # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
@@ -42,6 +42,8 @@ AREA_MENUS = {
     "WorkMaterial": ["Work materials", "Annual work material submission"],
     #: approved training programmes over REST (learning platforms)
     "TrainingProgramme": [],
+    #: 学时申报 of bases and units: their declared records, the form, the Excel and REST import
+    "CreditDeclaration": ["Credit hours", "Credit declaration"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -81,14 +83,15 @@ ROLE_TEMPLATES: dict[str, dict] = {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
+                  ("CreditDeclaration", "write")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
-                  ("TrainingProgramme", "read")],
+                  ("TrainingProgramme", "read"), ("CreditDeclaration", "write")],
     },
     PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
@@ -240,6 +243,7 @@ def _area_labels() -> dict:
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),
         "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
+        "CreditDeclaration": _l("Credit hours declaration"),
     }
 
 

@@ -180,6 +180,18 @@ ROUTES: dict[str, RouteRule] = {
     "ReviewApi.reject": _api("can_write Review", "row", "ReviewRequest"),
     "TrainingProgrammeApi.get_list": _api("can_read TrainingProgramme", "scoped"),
     "TrainingProgrammeApi.get": _api("can_read TrainingProgramme", "row", "TrainingProgramme"),
+    # ---------------------------------------------------------------- 学时申报 (declaring side of issue 12)
+    "CreditSelfView.index": _p("can_read SelfService", "own"),
+    "CreditSelfView.declare": _p("can_write SelfService", "own"),
+    "CreditDeclareView.list": _p("can_read CreditDeclaration", "own"),
+    "CreditDeclareView.declare": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.index": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.template": _p("can_write CreditDeclaration", "none"),
+    "CreditImportView.upload": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.preview": _p("can_write CreditDeclaration", "own"),
+    "CreditImportView.commit": _p("can_write CreditDeclaration", "own"),
+    "CreditImportView.cancel": _p("can_write CreditDeclaration", "own"),
+    "CreditImportApi.import_records": _api("can_write CreditDeclaration", "scoped"),
 }
 
 

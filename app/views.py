@@ -58,3 +58,9 @@ def register_views(appbuilder) -> None:
     for module in (training, transfers, materials):
         module.register(appbuilder)
     appbuilder.add_api(TrainingProgrammeApi)
+    # --- 学时申报: declaring pages, Excel and REST import (issue 12, declaring side) ---
+    from app.admin import credit_declaring
+    from app.api.credit import CreditImportApi
+
+    credit_declaring.register(appbuilder)
+    appbuilder.add_api(CreditImportApi)
