@@ -32,7 +32,7 @@ AREA_MENUS = {
     "AuditLog": ["System", "Audit log"],
     # the review kinds' areas and menu entries come from their declarations: see area_menus()
     "Review": [],
-    "SelfService": ["My information", "My record", "My credit hours"],
+    "SelfService": ["My information", "My record", "My credit hours", "Declare my credit hours"],
     "Attachment": [],
     "Job": ["My jobs", "My job list"],
     # 培训计划管理 (submitting side), 人员调转, 年度工作材料报送; the review lists come from their kinds
@@ -45,7 +45,8 @@ AREA_MENUS = {
     # 学时学分 (issue 12): settings (province), the yearly verification page, what a base or unit declared
     "CreditSettings": ["System", "Credit requirements", "Credit standards"],
     "CreditVerificationReview": ["Verification", "Annual verification"],
-    "DeclaredCredit": ["Credit hours", "Declared credit records"],
+    #: 学时申报 of bases and units: their declared records, the form, the Excel and REST import
+    "CreditDeclaration": ["Credit hours", "Credit declaration"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -87,14 +88,14 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
-                  ("DeclaredCredit", "read")],
+                  ("CreditDeclaration", "write")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("TrainingPlanSubmission", "write"), ("ProgrammeSubmission", "write"),
-                  ("TrainingProgramme", "read"), ("DeclaredCredit", "read")],
+                  ("TrainingProgramme", "read"), ("CreditDeclaration", "write")],
     },
     PERSONNEL: {"areas": [("SelfService", "write"), ("Attachment", "read")]},
 }
@@ -248,7 +249,7 @@ def _area_labels() -> dict:
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
         "CreditSettings": _l("Credit hour settings"), "CreditRecordReview": _l("Credit hour review"),
         "CreditVerificationReview": _l("Credit hours verification"),
-        "DeclaredCredit": _l("Declared credit records"),
+        "CreditDeclaration": _l("Credit hours declaration"),
     }
 
 

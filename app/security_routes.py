@@ -187,13 +187,23 @@ ROUTES: dict[str, RouteRule] = {
     "VerificationView.index": _p("can_read CreditVerificationReview", "scoped"),
     "VerificationView.confirm": _p("can_write CreditVerificationReview", "scoped"),
     "VerificationView.confirm_all": _p("can_write CreditVerificationReview", "scoped"),
-    "DeclaredCreditView.list": _p("can_read DeclaredCredit", "own"),
-    "DeclaredCreditView.show": _p("can_read DeclaredCredit", "own", "CreditRecord"),
     "MyCreditView.index": _p("can_read SelfService", "own"),
     "CreditRequirementView.index": _p("can_read CreditSettings", "all"),
     "CreditRequirementView.save": _p("can_write CreditSettings", "all"),
     "CreditStandardView.index": _p("can_read CreditSettings", "all"),
     "CreditStandardView.save": _p("can_write CreditSettings", "all"),
+    # ---------------------------------------------------------------- 学时申报 (declaring side of issue 12)
+    "CreditSelfView.index": _p("can_read SelfService", "own"),
+    "CreditSelfView.declare": _p("can_write SelfService", "own"),
+    "CreditDeclareView.list": _p("can_read CreditDeclaration", "own"),
+    "CreditDeclareView.declare": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.index": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.template": _p("can_write CreditDeclaration", "none"),
+    "CreditImportView.upload": _p("can_write CreditDeclaration", "scoped"),
+    "CreditImportView.preview": _p("can_write CreditDeclaration", "own"),
+    "CreditImportView.commit": _p("can_write CreditDeclaration", "own"),
+    "CreditImportView.cancel": _p("can_write CreditDeclaration", "own"),
+    "CreditImportApi.import_records": _api("can_write CreditDeclaration", "scoped"),
 }
 
 

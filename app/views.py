@@ -62,3 +62,8 @@ def register_views(appbuilder) -> None:
     from app.admin import credit
 
     credit.register(appbuilder)
+    # --- 学时申报: declaring pages, Excel and REST import (issue 12, declaring side) ---
+    from app.admin import credit_declaring
+    from app.api.credit import CreditImportApi
+    credit_declaring.register(appbuilder)
+    appbuilder.add_api(CreditImportApi)

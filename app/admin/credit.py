@@ -17,15 +17,14 @@ from sqlalchemy import select
 from wtforms import StringField
 
 from app.actor import current_actor
-from app.admin.base import MAX_PAGE_SIZE, ScopedModelView
 from app.errors import InvalidInput
 from app.extensions import db
-from app.interface import EagerInterface, parse_id
+from app.interface import parse_id
 from app.models import (CreditRecord, CreditRequirement, CreditStandard, LearningMode, Organisation, Person,
                         ReviewStatus, SubjectKind)
-from app.navigation import CREDIT_HOURS, MY_INFORMATION, SYSTEM, VERIFICATION, category
+from app.navigation import MY_INFORMATION, SYSTEM, VERIFICATION, category
 from app.roles import READ_WRITE
-from app.scope import apply_scope, current_scope, subtree_org_ids
+from app.scope import apply_scope, current_scope
 from app.services.credit import review as review_service
 from app.services.credit import settings as settings_service
 from app.services.credit import verification as verification_service
@@ -269,52 +268,6 @@ class VerificationView(BaseView):
                                     verification=True)
 
 
-# ---------------------------------------------------------------------- what a base or unit declared
-class DeclaredByScope(BaseFilter):
-    """Records declared by an organisation of the viewer's subtree (a base's trainees work elsewhere)."""
-
-    name = "数据权限"
-    arg_name = "declared"
-
-    def apply(self, query, value):
-        scope = current_scope()
-        if scope.is_all:
-            return query
-        if scope.is_none:
-            return query.filter(CreditRecord.id.is_(None))
-        return query.filter(CreditRecord.declarer_org_id.in_(subtree_org_ids(scope)))
-
-
-class DeclaredCreditView(ScopedModelView):
-    """已申报学时: the records a base or unit declared and their review state (read only)."""
-
-    route_base = "/credit/declared"
-    datamodel = EagerInterface(CreditRecord)
-    class_permission_name = "DeclaredCredit"
-    method_permission_name = READ_WRITE
-    include_route_methods = {"list", "show"}
-    list_title = show_title = _l("Declared credit records")
-    list_columns = ["person.name", "person.id_number", "year", "activity", "subject_kind", "mode", "hours",
-                    "submitted_on", "status_text", "reject_reason"]
-    show_columns = ["person", "person.id_number", "employer", "year", "activity", "subject_kind", "mode", "hours",
-                    "completed_on", "channel", "submitted_on", "status_text", "reviewed_on", "reject_reason"]
-    search_columns = ["year", "subject_kind", "mode", "status", "person"]
-    search_filters = {"person": [PersonNameStarts, PersonIdNumberStarts]}
-    search_form_extra_fields = {"person": StringField(_l("Full name"))}
-    order_columns = ["id", "year"]
-    base_order = ("id", "desc")
-
-    def __init__(self, **kwargs):
-        from app.workflow.declarations.credit import RECORD_LABELS
-
-        self.label_columns = dict(RECORD_LABELS)
-        super().__init__(**kwargs)
-        # not the employer's subtree but the declaring organisation's: replaces the path scope
-        self.base_filters = [["id", DeclaredByScope, None]]
-        self._base_filters = self.datamodel.get_filters().add_filter_list(self.base_filters)
-        self._filters = self.datamodel.get_filters(self.search_columns, self.search_filters)
-
-
 # ---------------------------------------------------------------------- 个人中心 › 学时进度
 class MyCreditView(BaseView):
     """A person's years: approved public / professional / total hours against each year's rule."""
@@ -413,8 +366,6 @@ class CreditStandardView(BaseView):
 def register(appbuilder) -> None:
     appbuilder.add_view(VerificationView, "Annual verification", label=_l("Annual credit hours verification"),
                         icon="fa-certificate", **category(VERIFICATION))
-    appbuilder.add_view(DeclaredCreditView, "Declared credit records", label=_l("Declared credit records"),
-                        icon="fa-list", **category(CREDIT_HOURS))
     appbuilder.add_view(MyCreditView, "My credit hours", label=_l("My credit hours"), icon="fa-line-chart",
                         **category(MY_INFORMATION))
     appbuilder.add_view(CreditRequirementView, "Credit requirements", label=_l("Annual credit hour requirements"),

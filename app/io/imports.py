@@ -38,6 +38,8 @@ class Column:
     max_length: Optional[int] = None
     #: the allowed values of a choice column (its drop-down)
     choices: Optional[Callable[[], list[str]]] = None
+    #: values the template offers in a drop-down of a column that also takes others (e.g. codes)
+    suggestions: Optional[Callable[[], list[str]]] = None
     note: Any = ""
     example: str = ""
     width: float = 16

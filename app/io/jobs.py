@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.errors import InvalidInput
 from app.io import imports
+from app.io import credit_import  # noqa: F401 - registers the 学时 import
 from app.io import person_import  # noqa: F401 - registers the 专技人员 import
 from app.io import sources  # noqa: F401 - registers the export sources
 from app.io.export import file_name, max_rows, spec_for, write_export

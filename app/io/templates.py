@@ -42,8 +42,11 @@ def build_template(importer: Importer) -> bytes:
         elif column.kind == "date":
             for row in range(2, PREPARED_ROWS + 2):
                 data.cell(row=row, column=index).number_format = "yyyy-mm-dd"
-        if column.kind == "choice" and column.choices:
-            values = column.choices()
+        suggested = column.kind != "choice" and column.suggestions is not None
+        if (column.kind == "choice" and column.choices) or suggested:
+            values = column.suggestions() if suggested else column.choices()
+            if not values:
+                continue
             option_col = get_column_letter(index)
             options.cell(row=1, column=index, value=str(column.header))
             for offset, value in enumerate(values, start=2):
@@ -51,6 +54,7 @@ def build_template(importer: Importer) -> bytes:
             title = options.title
             rule = DataValidation(type="list", formula1=f"='{title}'!${option_col}$2:${option_col}${len(values) + 1}",
                                   allow_blank=not column.required, showErrorMessage=True,
+                                  errorStyle="warning" if suggested else "stop",
                                   errorTitle=_("Invalid value"), error=_("Please choose a value from the list"))
             rule.add(f"{letter}2:{letter}{PREPARED_ROWS + 1}")
             data.add_data_validation(rule)

@@ -46,7 +46,7 @@ from app.services.transaction import transaction
 from app.validators import make_id_number, make_uscc
 
 #: bump when the generated data changes shape, so an old load is not taken for a new one
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 #: password of every account the generator creates (benchmark data only)
 BENCH_PASSWORD = "Bench@2026"
 MARKER_ACTION = "seed_scale"
@@ -380,6 +380,8 @@ class Loader:
         self.dialect = session.get_bind().dialect.name
         self.echo = echo
         self.loaded: dict[str, int] = {}
+        #: tables filled by SQL (no id sequence to move) that VACUUM ANALYZE covers too
+        self.filled: set[str] = set()
 
     @property
     def is_postgresql(self) -> bool:
@@ -429,7 +431,7 @@ class Loader:
         engine = self.session.get_bind()
         if self.is_postgresql:
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in self.loaded:
+                for table in [*self.loaded, *sorted(self.filled)]:
                     conn.execute(text(f"VACUUM ANALYZE {table}"))
         else:
             with engine.begin() as conn:
@@ -1084,9 +1086,10 @@ def register_step(step: Step, after: Optional[str] = None) -> None:
 
 def _register_feature_steps() -> None:
     """Later tables' steps, each module registering its own (imported here, after the helpers they use)."""
-    from app.scale import plans
+    from app.scale import credit, plans
 
     plans.register()
+    credit.register()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1204,14 +1207,14 @@ def _write_marker(info: ScaleInfo) -> None:
 
 def count_rows() -> dict:
     """Row counts of the generated tables (for the report)."""
-    from app.models import (Account, InternalDepartment, Organisation, Person, ReviewRequest, TrainingPlan,
-                            TrainingProgramme, Transfer, WorkMaterial, WorkSummary)
+    from app.models import (Account, CreditRecord, CreditSummary, InternalDepartment, Organisation, Person,
+                            ReviewRequest, TrainingPlan, TrainingProgramme, Transfer, WorkMaterial, WorkSummary)
 
     return {name: db.session.scalar(select(func.count()).select_from(model)) for name, model in (
         ("organisation", Organisation), ("internal_department", InternalDepartment), ("ab_user", Account),
         ("person", Person), ("review_request", ReviewRequest), ("training_plan", TrainingPlan),
         ("training_programme", TrainingProgramme), ("work_summary", WorkSummary), ("transfer", Transfer),
-        ("work_material", WorkMaterial))}
+        ("work_material", WorkMaterial), ("credit_record", CreditRecord), ("credit_summary", CreditSummary))}
 
 
 _register_feature_steps()

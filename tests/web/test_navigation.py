@@ -122,7 +122,7 @@ def test_an_employer_unit_sees_its_own_unit_and_people(client_for):
         ("人员管理", ["本单位专技人员"]),
         ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
         ("培训计划申报", ["培训计划申报"]),
-    ]), ("学时学分", [(None, ["已申报学时"])]), ("我的任务", [(None, ["我的任务"])])]
+    ]), ("学时学分", [(None, ["学时申报"])]), ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_a_training_base_sees_its_own_base(client_for):
@@ -130,7 +130,7 @@ def test_a_training_base_sees_its_own_base(client_for):
     assert labels(menu) == [("基地管理", [
         ("本基地管理", ["基本信息管理", "管理内设部门", "管理单位管理员", "角色管理", "审计日志"]),
     ]), ("培训计划管理", [(None, ["年度培训计划报送", "培训计划申报", "年度工作总结报送"])]),
-        ("学时学分", [(None, ["已申报学时"])]), ("我的任务", [(None, ["我的任务"])])]
+        ("学时学分", [(None, ["学时申报"])]), ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_personnel_see_their_personal_centre(app):
@@ -143,7 +143,7 @@ def test_personnel_see_their_personal_centre(app):
     client = app.test_client()
     assert "/login" not in login(client, id_number, DEMO_PASSWORD, "personnel").headers["Location"]
     menu = menu_of(client.get("/me/").get_data(as_text=True))
-    assert labels(menu) == [("个人中心", [(None, ["我的信息", "我的学时"])])]
+    assert labels(menu) == [("个人中心", [(None, ["我的信息", "我的学时", "学时申报"])])]
 
 
 @pytest.mark.parametrize("id_number", [PROVINCE_ID, HEALTH_ID, HOSPITAL_ID, BASE_ID])

@@ -99,8 +99,13 @@ def _values(pairs: list) -> tuple[str, dict]:
 
 def _refresh_chunk(pairs: list) -> None:
     session = db.session
-    values, params = _values(pairs)
     postgres = _is_postgres()
+    if postgres:  # two array parameters: no statement with thousands of bind parameters to compile
+        params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs]}
+        values = None
+    else:
+        values, params = _values(pairs)
+    src = "unnest(CAST(:ps AS integer[]), CAST(:ys AS integer[]))" if postgres else f"(VALUES {values})"
     # 1. the rows exist (a first record of a person's year creates its summary)
     zeros = ", ".join("0" for _ in COLUMNS)
     cols = ", ".join(COLUMNS)
@@ -108,7 +113,7 @@ def _refresh_chunk(pairs: list) -> None:
     session.execute(text(
         f"INSERT INTO credit_summary (person_id, year, {cols}, qualified) "
         f"SELECT v.person_id, v.year, {zeros}, {'false' if postgres else '0'} "
-        f"FROM (VALUES {values}) AS v(person_id, year) {conflict}"
+        f"FROM {src} AS v(person_id, year) {conflict}"
         if postgres else
         f"INSERT OR IGNORE INTO credit_summary (person_id, year, {cols}, qualified) "
         f"SELECT v.column1, v.column2, {zeros}, 0 FROM (VALUES {values}) AS v"
@@ -116,18 +121,18 @@ def _refresh_chunk(pairs: list) -> None:
     # 2. lock them in a fixed order, so that concurrent refreshes serialise instead of overwriting each other
     if postgres:
         session.execute(text(
-            f"SELECT 1 FROM credit_summary s JOIN (VALUES {values}) AS v(person_id, year) "
+            f"SELECT 1 FROM credit_summary s JOIN {src} AS v(person_id, year) "
             f"ON s.person_id = v.person_id AND s.year = v.year "
             f"ORDER BY s.person_id, s.year FOR UPDATE OF s"), params)
     # 3. recompute from the raw records (a new snapshot: it sees what a transaction we waited for committed)
-    match = ("(r.person_id, r.year) IN (SELECT v.person_id, v.year FROM (VALUES {values}) AS v(person_id, year))"
+    match = ("(r.person_id, r.year) IN (SELECT v.person_id, v.year FROM {src} AS v(person_id, year))"
              if postgres else
-             "(r.person_id, r.year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)").format(values=values)
+             "(r.person_id, r.year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)").format(values=values, src=src)
     assignments = ", ".join(f"{c} = COALESCE(a.{c}, 0)" for c in COLUMNS)
     if postgres:
         session.execute(text(
             f"UPDATE credit_summary s SET {assignments} "
-            f"FROM (VALUES {values}) AS v(person_id, year) "
+            f"FROM {src} AS v(person_id, year) "
             f"LEFT JOIN ({aggregate_select('WHERE ' + match)}) a "
             f"ON a.person_id = v.person_id AND a.year = v.year "
             f"WHERE s.person_id = v.person_id AND s.year = v.year"), params)
@@ -139,9 +144,9 @@ def _refresh_chunk(pairs: list) -> None:
             f"UPDATE credit_summary SET {sets} "
             f"WHERE (person_id, year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)"), params)
     # 4. the qualified flag against the year's rule
-    target = ("(s.person_id, s.year) IN (SELECT v.person_id, v.year FROM (VALUES {values}) AS v(person_id, year))"
+    target = ("(s.person_id, s.year) IN (SELECT v.person_id, v.year FROM {src} AS v(person_id, year))"
               if postgres else
-              "(s.person_id, s.year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)").format(values=values)
+              "(s.person_id, s.year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)").format(values=values, src=src)
     session.execute(text(
         f"UPDATE credit_summary AS s SET qualified = {QUALIFIED_SQL.format(s='s')} WHERE {target}"
     ), params)
