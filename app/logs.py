@@ -61,14 +61,22 @@ def _start_request() -> None:
 
 
 def _user_id() -> Optional[int]:
-    """The signed-in account's id if this request already loaded it (never loads it: no query here)."""
+    """The signed-in account's id if this request already loaded it. Never a query: after a rollback (a
+    database outage) the account's attributes are expired, so the id comes from its identity key."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import NoInspectionAvailable
+
     user = g.get("_login_user")
     if user is None:
         candidate = g.get("user")
         user = candidate if candidate is not None and type(candidate).__name__ != "LocalProxy" else None
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None:
         return None
-    return getattr(user, "id", None)
+    try:
+        identity = inspect(user).identity
+    except NoInspectionAvailable:  # the anonymous user
+        return None
+    return identity[0] if identity else None
 
 
 def _finish_request(response):
