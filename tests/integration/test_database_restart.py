@@ -127,6 +127,13 @@ def _statuses(application, ids) -> set:
         return {v.value for v in values}
 
 
+def _until(condition, timeout: float = 60.0) -> None:
+    """Wait for what the load threads report, not for a fixed time: a loaded machine serves slowly."""
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def test_requests_during_a_restart_answer_200_or_503_and_recover(server_app):
     server, application = server_app
     urls = ["/", "/persons/list/", "/review/person_registration/list/", "/organisations/list/"]
@@ -150,9 +157,10 @@ def test_requests_during_a_restart_answer_200_or_503_and_recover(server_app):
         thread.start()
     time.sleep(1.0)
     server.stop("fast")                                      # the database goes away under load ...
-    time.sleep(1.5)
+    _until(lambda: any(status == 503 for _url, status in answers))   # (however slow a busy machine is)
+    down_answers = len(answers)
     server.start()                                           # ... and comes back
-    time.sleep(1.5)
+    _until(lambda: any(status == 200 for _url, status in answers[down_answers:]))
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
