@@ -58,3 +58,7 @@ def register_views(appbuilder) -> None:
     for module in (training, transfers, materials):
         module.register(appbuilder)
     appbuilder.add_api(TrainingProgrammeApi)
+    # --- 电子证书查询打印, the person's own certificates, the public verification page (issue 13) ---
+    from app.admin import certificates
+
+    certificates.register(appbuilder)
