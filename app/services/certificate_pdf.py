@@ -225,8 +225,8 @@ def pdf_bytes(items, base_url: str) -> bytes:
 
 def file_name(items: list) -> str:
     if len(items) == 1:
-        return f"{_('Certificate')}_{items[0].year}_{items[0].name}.pdf"
-    return f"{_('Certificates')}（{len(items)}）.pdf"
+        return _("Certificate %(year)d %(name)s.pdf", year=items[0].year, name=items[0].name)
+    return _("Certificates (%(n)d).pdf", n=len(items))
 
 
 # ------------------------------------------------------------------ the background job
@@ -263,7 +263,7 @@ def _register_task() -> None:
             os.remove(path)
             raise
         return JobOutcome(message=_("%(n)d certificates printed", n=count), file_path=path,
-                          file_name=f"{_('Certificates')}（{count}）.pdf")
+                          file_name=_("Certificates (%(n)d).pdf", n=count))
 
 
 _register_task()
