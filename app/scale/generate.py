@@ -1087,6 +1087,10 @@ def _register_feature_steps() -> None:
     from app.scale import plans
 
     plans.register()
+    # keep last: certificates are issued for the verifications the steps before wrote
+    from app.scale import certificates
+
+    certificates.register()
 
 
 # ---------------------------------------------------------------------------------------------------
