@@ -30,8 +30,10 @@ def step_certificates(ctx: GenerationContext) -> None:
 
     loader, session = ctx.loader, ctx.loader.session
     if session.execute(text("SELECT 1 FROM credit_requirement WHERE year = :y"), {"y": YEAR}).first() is None:
-        loader.insert("credit_requirement", ["year", "total_hours", "professional_numerator",
-                                             "professional_denominator", "closed"], [(YEAR, 90, 2, 3, False)])
+        # not through the loader: it moves id sequences, and this table is keyed by year
+        session.execute(text("INSERT INTO credit_requirement (year, total_hours, professional_numerator, "
+                             "professional_denominator, closed) VALUES (:y, 90, 2, 3, :closed)"),
+                        {"y": YEAR, "closed": False})
     have = set(session.scalars(text("SELECT person_id FROM credit_verification WHERE year = :y"), {"y": YEAR}))
     rng = ctx.rng("certificates")
     persons = ctx.persons

@@ -317,3 +317,29 @@ def test_a_person_sees_and_downloads_only_their_own(app, world, tmp_path):
     for url in (f"/certificates/{world['other'][3]}/pdf", f"/certificates/{vid}/pdf", "/certificates/"):
         response = client.get(url)
         assert response.status_code in (302, 403), url
+
+
+# ------------------------------------------------------------------ degraded and limited
+def test_without_the_font_printing_says_so_and_nothing_breaks(app, world, client_for, monkeypatch):
+    from app.services import certificate_pdf
+
+    monkeypatch.setattr(certificate_pdf, "_font_ready", None)
+    monkeypatch.setattr(certificate_pdf, "FONT_CANDIDATES", (("/nonexistent/font.ttc", 0),))
+    monkeypatch.setitem(app.config, "CERTIFICATE_FONT", "")
+    client = client_for(HEALTH_ID)
+    response = client.get(f"/certificates/{world['other'][3]}/pdf")
+    assert response.status_code == 503
+    assert "fonts-wqy-zenhei" in response.get_data(as_text=True)
+    assert client.get(f"/certificates/?year={YEAR}").status_code == 200
+    assert app.test_client().get(f"/certificate/verify/{_number(app, world['other'][0])}").status_code == 200
+
+
+def test_the_verification_page_is_rate_limited_per_address(app, database_url, storage_root):
+    from app import create_app
+    from tests.conftest import make_config
+
+    limited = create_app(make_config(database_url, STORAGE_ROOT=storage_root, RATELIMIT_ENABLED=True,
+                                     CERTIFICATE_VERIFY_RATE_LIMIT="3 per minute"))
+    client = limited.test_client()
+    statuses = [client.get("/certificate/verify/2021-0000000001-AAAAAAAA").status_code for _ in range(5)]
+    assert statuses[:3] == [404, 404, 404] and statuses[3:] == [429, 429]
