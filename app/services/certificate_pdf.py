@@ -21,6 +21,7 @@ from typing import BinaryIO, Callable, Optional
 import segno
 from flask import current_app
 from flask_babel import gettext as _
+from reportlab import rl_config
 from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
@@ -44,7 +45,13 @@ FONT_PACKAGE = "fonts-wqy-zenhei"
 PDF_MIMETYPE = "application/pdf"
 RED = Color(0.62, 0.09, 0.09)
 
+#: binary (compressed) streams: ASCII85 on top makes every page larger and costs a third of the rendering time;
+#: the product has no other reportlab user this process-wide setting could surprise
+rl_config.useA85 = 0
+
 _font_lock = threading.Lock()
+#: advance widths of characters at a size (the wrapping of the body text)
+_widths: dict[tuple[str, float], float] = {}
 _font_ready: Optional[str] = None
 
 
@@ -115,37 +122,47 @@ class Labels:
 
 
 def _wrap(text: str, size: float, width: float) -> list[str]:
-    lines, line = [], ""
+    """Lines of at most ``width`` points (CJK text breaks between any two characters)."""
+    lines, line, used = [], "", 0.0
     for char in text:
-        if pdfmetrics.stringWidth(line + char, FONT_NAME, size) > width and line:
+        advance = _widths.get((char, size))
+        if advance is None:
+            advance = _widths[(char, size)] = pdfmetrics.stringWidth(char, FONT_NAME, size)
+        if used + advance > width and line:
             lines.append(line)
-            line = char
-        else:
-            line += char
+            line, used = "", 0.0
+        line += char
+        used += advance
     if line:
         lines.append(line)
     return lines
 
 
 def _qr(c, url: str, x: float, y: float, size: float) -> None:
-    """The QR code as vector runs of dark modules (prints sharp at any resolution)."""
-    qr = segno.make(url, error="m", micro=False)
-    matrix = qr.matrix
+    """The QR code as vector runs of dark modules (prints sharp at any resolution).
+
+    A fixed mask pattern (valid for any reader) spares segno scoring all eight, most of the encoding time;
+    the runs are written as one path in module units under a scaling transform.
+    """
+    matrix = segno.make(url, error="m", micro=False, mask=0).matrix
     border = 2
     count = len(matrix) + 2 * border
     module = size / count
-    path = c.beginPath()
+    runs = []
     for r, row in enumerate(matrix):
-        top = y + size - (r + border + 1) * module
+        top = count - border - 1 - r
         start = None
         for col, dark in enumerate(list(row) + [0]):
             if dark and start is None:
                 start = col
             elif not dark and start is not None:
-                path.rect(x + (start + border) * module, top, (col - start) * module, module)
+                runs.append(f"{start + border} {top} {col - start} 1 re")
                 start = None
+    c.saveState()
     c.setFillColor(black)
-    c.drawPath(path, stroke=0, fill=1)
+    c.transform(module, 0, 0, module, x, y)
+    c.addLiteral("\n".join(runs) + "\nf")
+    c.restoreState()
 
 
 def draw_certificate(c, item: service.CertificateData, labels: Labels, base_url: str) -> None:
