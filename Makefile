@@ -8,7 +8,7 @@ PYBABEL := $(VENV)/bin/pybabel
 MO := app/translations/zh/LC_MESSAGES/messages.mo
 PO := app/translations/zh/LC_MESSAGES/messages.po
 
-.PHONY: run test install install-dev system-deps redis worker translations test-sqlite test-pg bench bench-smoke clean
+.PHONY: run test install install-dev system-deps certificate-font redis worker translations test-sqlite test-pg bench bench-smoke clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ install-dev: $(VENV)/.installed-dev system-deps translations
 translations: $(VENV)/.installed
 	$(PYBABEL) compile -d app/translations -l zh
 
-## Debian packages the browser tests need (headless Chromium and its driver, CJK fonts)
+## Debian packages the tests need (headless Chromium and its driver, CJK fonts, pdftotext)
 system-deps:
 	bash scripts/system_deps.sh
 
@@ -37,8 +37,13 @@ redis:
 	bash scripts/ensure_redis.sh
 
 ## install, migrate, seed the demo world and serve on http://127.0.0.1:5000 (jobs run in-process)
-run: install
+run: install certificate-font
 	$(PY) run.py
+
+## the TrueType CJK font certificate PDFs embed (Debian fonts-wqy-zenhei); without it the app runs but says
+## that certificates cannot be printed
+certificate-font:
+	@bash scripts/certificate_font.sh
 
 ## a Celery worker for the jobs of an app started with CELERY_BROKER_URL (or REDIS_URL) set
 REDIS_URL ?= redis://127.0.0.1:6379/0

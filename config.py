@@ -169,6 +169,18 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
     #: "json": one JSON object per log line (production); "text": plain lines (default of the embedded setup)
     LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if EMBEDDED_DEFAULT else "json")
+    # 电子证书 (app/services/certificates.py, certificate_pdf.py)
+    #: a TrueType CJK font to print certificates with ("path" or "path:subfont index"); by default Debian's
+    #: fonts-wqy-zenhei (or fonts-arphic-uming) where installed
+    CERTIFICATE_FONT = os.environ.get("CERTIFICATE_FONT", "")
+    #: the address the QR code points at (e.g. https://jijiao.example.cn); by default the address of the request
+    CERTIFICATE_BASE_URL = os.environ.get("CERTIFICATE_BASE_URL", "")
+    #: certificates printed in the request; more run as a background job
+    CERTIFICATE_SYNC_MAX = int(os.environ.get("CERTIFICATE_SYNC_MAX", 20))
+    #: most certificates in one PDF
+    CERTIFICATE_MAX_PER_PDF = int(os.environ.get("CERTIFICATE_MAX_PER_PDF", 5000))
+    #: the public verification page, per client address
+    CERTIFICATE_VERIFY_RATE_LIMIT = os.environ.get("CERTIFICATE_VERIFY_RATE_LIMIT", "30 per minute")
 
 
 class TestConfig(Config):

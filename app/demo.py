@@ -157,10 +157,19 @@ def build_demo_world() -> None:
     _pending_requests(rng, orgs, roles, series, levels)
     _plans_transfers_materials(orgs, roles)
     _credit_hours(orgs)
+    _issue_certificates()
 
 
 #: approved persons of each employer who have their own login (so 新增管理员 (a) has people to offer)
 PERSONNEL_LOGINS_PER_EMPLOYER = 2
+
+
+def _issue_certificates() -> None:
+    """电子证书 for every year verified 审验通过 so far (runs last: after the credit hours and verifications)."""
+    from app.services.certificates import issue_all_approved
+
+    db.session.flush()
+    issue_all_approved()
 
 
 def _personnel_logins(roles) -> None:
@@ -481,10 +490,10 @@ def wipe_product_data() -> None:
         delete_after_commit(name)
     for name in db.session.scalars(select(Job.result_file).where(Job.result_file.isnot(None))):
         delete_after_commit(name)
-    from app.models import (ApiBatch, CreditRecord, CreditSummary, CreditVerification, Transfer, TrainingPlan,
-                            TrainingProgramme, WorkMaterial, WorkSummary)
+    from app.models import (ApiBatch, Certificate, CreditRecord, CreditSummary, CreditVerification, Transfer,
+                            TrainingPlan, TrainingProgramme, WorkMaterial, WorkSummary)
 
-    for model in (Attachment, Job, AuditLog, ReviewRequest, ApiBatch, CreditVerification, CreditSummary,
+    for model in (Attachment, Job, AuditLog, ReviewRequest, ApiBatch, Certificate, CreditVerification, CreditSummary,
                   CreditRecord, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
                   WorkMaterial, Person):
         db.session.execute(delete(model))

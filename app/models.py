@@ -1218,3 +1218,31 @@ class ApiBatch(Model):
     request_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     response: Mapped[str] = mapped_column(Text, nullable=False)
     created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+
+
+# --------------------------------------------------------------------------
+# Certificates (电子证书): one per person and year verified 审验通过
+# --------------------------------------------------------------------------
+
+
+class Certificate(Model):
+    """电子证书 of one person's year, written at first issue; its number is stable and signed.
+
+    The number is derived from (year, person id) and an HMAC of the app's SECRET_KEY (app/services/
+    certificates.py), so printing again gives the same number. Whether it is valid is not stored: the
+    year's verification must still be approved (a verification reversed later revokes the certificate).
+    """
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("person_id", "year", name="uq_certificate_person_year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    issued_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+
+    person: Mapped[Person] = relationship(foreign_keys=[person_id])
+
+    def __repr__(self) -> str:
+        return self.number

@@ -47,6 +47,8 @@ AREA_MENUS = {
     "CreditVerificationReview": ["Verification", "Annual verification"],
     #: 学时申报 of bases and units: their declared records, the form, the Excel and REST import
     "CreditDeclaration": ["Credit hours", "Credit declaration"],
+    #: 电子证书查询打印 (查询统计)
+    "Certificate": ["Statistics", "Certificates"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -74,21 +76,22 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
                   ("Job", "read"),
                   ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
-                  ("CreditSettings", "write")],
+                  ("CreditSettings", "write"), ("Certificate", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
                   ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("Certificate", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
-                  ("CreditDeclaration", "write")],
+                  ("CreditDeclaration", "write"), ("Certificate", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -253,6 +256,7 @@ def _area_labels() -> dict:
         "CreditSettings": _l("Credit hour settings"), "CreditRecordReview": _l("Credit hour review"),
         "CreditVerificationReview": _l("Credit hours verification"),
         "CreditDeclaration": _l("Credit hours declaration"),
+        "Certificate": _l("Certificate query and printing"),
     }
 
 

@@ -152,6 +152,14 @@ ROUTES: dict[str, RouteRule] = {
     "TransferRecordView.show": _p("can_read Transfer", "row", "Transfer"),
     "TransferRecordView.export": _p("can_read Transfer", "scoped"),
     "TransferConfirmView.confirm": _p("can_write TransferReview", "row", "Transfer"),
+    # ---------------------------------------------------------------- 电子证书 (issue 13)
+    "CertificateView.list": _p("can_read Certificate", "scoped"),
+    "CertificateView.pdf": _p("can_read Certificate", "row", "CreditVerification"),
+    "CertificateView.print_many": _p("can_read Certificate", "scoped"),
+    "MyCertificateView.download": _p("can_read SelfService", "own"),
+    "CertificateVerifyView.verify_form": PUBLIC,
+    # a genuine number only: its year, hours and the masked name and ID number
+    "CertificateVerifyView.verify": PUBLIC,
     # ---------------------------------------------------------------- REST
     "AppSecurityApi.login": RouteRule("api-public", "none"),
     "AppSecurityApi.refresh": RouteRule("api-public", "own"),

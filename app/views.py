@@ -67,3 +67,6 @@ def register_views(appbuilder) -> None:
     from app.api.credit import CreditImportApi
     credit_declaring.register(appbuilder)
     appbuilder.add_api(CreditImportApi)
+    # --- 电子证书查询打印, the person's own certificates, the public verification page (issue 13) ---
+    from app.admin import certificates
+    certificates.register(appbuilder)

@@ -83,7 +83,8 @@ class JobView(BaseView):
             handle = get_storage().open(job.result_file)
         except FileNotFoundError:
             raise NotFound() from None
-        mimetype = XLSX_MIMETYPE if job.result_file.endswith(".xlsx") else "application/octet-stream"
+        mimetype = XLSX_MIMETYPE if job.result_file.endswith(".xlsx") else (
+            "application/pdf" if job.result_file.endswith(".pdf") else "application/octet-stream")
         return file_response(handle, job.result_name or job.result_file, mimetype)
 
 

@@ -21,6 +21,7 @@ from app.scope import org_path
 from app.services import attachments
 from app.services.registrations import request_person_change
 from app.services.transfers import own_transfers
+from app.services.certificates import own as own_certificates
 from app.services.transaction import transaction
 from app.admin.public_registration import withdraw_with_message
 
@@ -77,6 +78,7 @@ class SelfServiceView(BaseView):
             rejected=ReviewStatus.rejected,
             has_pending=any(item.status == ReviewStatus.pending for item in requests),
             transfers=own_transfers(person.id) if person is not None else [],
+            certificates=own_certificates(person.id) if person is not None else [],
         )
 
     @expose("/")

@@ -120,7 +120,8 @@ def load_task_modules(app) -> None:
     """Import the modules whose @task functions the product runs (and any a deployment adds)."""
     import importlib
 
-    for name in ["app.io.jobs", "app.services.credit.jobs", *app.config.get("JOB_MODULES", [])]:
+    for name in ["app.io.jobs", "app.services.credit.jobs", "app.services.certificate_pdf",
+                 *app.config.get("JOB_MODULES", [])]:
         importlib.import_module(name)
 
 

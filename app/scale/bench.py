@@ -59,6 +59,11 @@ TARGETS = {
     "batch confirmation 500 transfers (decide)": (300, None),
     "transfer person picker (mid)": (10, None),
     "receiving unit search (mid)": (10, None),
+    # issue 13: 电子证书 (app/scale/certificates.py)
+    "certificate verification page": (20, 2),
+    "certificate PDF one (mid)": (200, None),
+    "certificates 1,000 in one PDF (job)": (30_000, None),
+    "certificate list p1 (mid)": (60, None),
 }
 #: the review lists of issue 11 (measured page 1 as the mid-level admin)
 PLAN_REVIEW_LISTS = ("training_plan", "training_programme", "work_summary", "transfer", "work_material")
@@ -471,6 +476,9 @@ class Bench:
         from app.scale.bench_credit import credit_cases
 
         cases += credit_cases(self)
+        # 电子证书 (issue 13): verification page, one PDF, 1,000 certificates in one PDF
+        from app.scale.certificates import certificate_cases
+        cases += certificate_cases(self)
         # last: the batches write (and put back) rows, which leaves dead tuples behind
         cases += self.batch_cases()
         cases += self.transfer_batch_cases()

@@ -1090,6 +1090,10 @@ def _register_feature_steps() -> None:
 
     plans.register()
     credit.register()
+    # keep last: certificates are issued for the verifications the steps before wrote
+    from app.scale import certificates
+
+    certificates.register()
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -174,6 +174,8 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         "transfer records p1 (mid)", "transfer person picker (mid)", "receiving unit search (mid)",
         "export 100,000 persons to xlsx (job)", "import 10,000 rows (parse, validate, commit)",
         "upload 20 MB (check, hash, store)",
+        "certificate verification page", "certificate PDF one (mid)", "certificate list p1 (mid)",
+        "certificates 1,000 in one PDF (job)",
     ]
     for name in expected:
         assert name in cases, name
@@ -189,3 +191,17 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         from app.services.placement import misplaced_persons
 
         assert misplaced_persons() == []
+
+
+def test_generator_issues_certificates_for_approved_verifications(scale_app):
+    from app.extensions import db
+    from app.models import Certificate, CreditVerification, ReviewStatus
+    from app.services.certificates import parse_number
+
+    application, _ = scale_app
+    with application.app_context():
+        approved = db.session.scalar(select(func.count()).select_from(CreditVerification)
+                                     .where(CreditVerification.status == ReviewStatus.approved))
+        certificates = db.session.scalars(select(Certificate)).all()
+        assert approved > 0 and len(certificates) == approved
+        assert all(parse_number(c.number) == (c.year, c.person_id) for c in certificates)

@@ -82,6 +82,8 @@ ACCOUNT_MANAGEMENT = [
 ]
 #: 年度工作材料报送 (manual 5.3): the own materials first, then those of the departments below
 WORK_MATERIALS = ("年度工作材料报送", [(None, ["年度工作材料报送", "年度工作材料审核"])])
+#: 查询统计: 电子证书查询打印 (issue 13)
+STATISTICS = ("查询统计", [(None, ["电子证书查询打印"])])
 
 
 def _with_audit_log(groups):
@@ -96,6 +98,7 @@ def test_province_sees_account_management_then_system_management(client_for):
         ("学时学分审核", [(None, ["学时学分审核"])]),
         ("学时审验", [(None, ["审验记录", "年度学时审验"])]),
         WORK_MATERIALS,
+        STATISTICS,
         ("我的任务", [(None, ["我的任务"])]),
         ("系统管理", [(None, ["全部登录账号", "系统角色", "审计日志", "接口文档", "年度学时要求", "授分标准"])]),
     ]
@@ -110,7 +113,7 @@ def test_a_department_sees_the_manuals_modules_without_system_management(client_
     assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)),
                                      ("学时学分审核", [(None, ["学时学分审核"])]),
                                      ("学时审验", [(None, ["审验记录", "年度学时审验"])]), WORK_MATERIALS,
-                                     ("我的任务", [(None, ["我的任务"])])]
+                                     STATISTICS, ("我的任务", [(None, ["我的任务"])])]
     # no bare 管理员账号 or 机构管理 beside 管理单位管理员 and 下属机构管理
     assert "/users/list/" not in page and ">管理员账号<" not in page and ">机构管理<" not in page
 
@@ -122,7 +125,7 @@ def test_an_employer_unit_sees_its_own_unit_and_people(client_for):
         ("人员管理", ["本单位专技人员"]),
         ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
         ("培训计划申报", ["培训计划申报"]),
-    ]), ("学时学分", [(None, ["学时申报"])]), ("我的任务", [(None, ["我的任务"])])]
+    ]), ("学时学分", [(None, ["学时申报"])]), STATISTICS, ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_a_training_base_sees_its_own_base(client_for):
