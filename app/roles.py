@@ -42,6 +42,9 @@ AREA_MENUS = {
     "WorkMaterial": ["Work materials", "Annual work material submission"],
     #: approved training programmes over REST (learning platforms)
     "TrainingProgramme": [],
+    # 查询统计 (issue 13): 职称系列分布查询, 专技人员信息查询
+    "TitleStatistics": ["Statistics", "Title series distribution"],
+    "PersonQuery": ["Statistics", "Personnel information query"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -68,20 +71,23 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
                   ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("TitleStatistics", "read"), ("PersonQuery", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
                   ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("TitleStatistics", "read"), ("PersonQuery", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
+                  ("TitleStatistics", "read"), ("PersonQuery", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -240,6 +246,7 @@ def _area_labels() -> dict:
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),
         "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
+        "TitleStatistics": _l("Title series distribution"), "PersonQuery": _l("Personnel information query"),
     }
 
 

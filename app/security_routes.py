@@ -146,6 +146,12 @@ ROUTES: dict[str, RouteRule] = {
     "TransferRecordView.show": _p("can_read Transfer", "row", "Transfer"),
     "TransferRecordView.export": _p("can_read Transfer", "scoped"),
     "TransferConfirmView.confirm": _p("can_write TransferReview", "row", "Transfer"),
+    # ---------------------------------------------------------------- 查询统计 (issue 13)
+    "TitleDistributionView.index": _p("can_read TitleStatistics", "scoped"),
+    "TitleDistributionView.export": _p("can_read TitleStatistics", "scoped"),
+    "PersonQueryView.list": _p("can_read PersonQuery", "scoped"),
+    "PersonQueryView.show": _p("can_read PersonQuery", "row", "Person"),
+    "PersonQueryView.export": _p("can_read PersonQuery", "scoped"),
     # ---------------------------------------------------------------- REST
     "AppSecurityApi.login": RouteRule("api-public", "none"),
     "AppSecurityApi.refresh": RouteRule("api-public", "own"),

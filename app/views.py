@@ -58,3 +58,7 @@ def register_views(appbuilder) -> None:
     for module in (training, transfers, materials):
         module.register(appbuilder)
     appbuilder.add_api(TrainingProgrammeApi)
+    # --- 查询统计: 职称系列分布查询, 专技人员信息查询 (issue 13) ---
+    from app.admin import query_statistics
+
+    query_statistics.register(appbuilder)
