@@ -253,8 +253,9 @@ def person_rows(scope: Scope, filters: PersonFilters, offset: int = 0, limit: Op
     """The matching persons, by unit then id (the order ix_person_org_path returns): one SELECT."""
     employer = aliased(Organisation)
     verification = None
-    columns = [Person.id, Person.name, Person.id_number, type_coerce(Person.gender, String), employer.name,
-               TitleSeries.name, TitleLevel.name, Person.title_name, type_coerce(Person.status, String)]
+    columns = [Person.id, Person.name, Person.id_number, type_coerce(Person.gender, String).label("gender"),
+               employer.name.label("employer"), TitleSeries.name.label("series"), TitleLevel.name.label("level"),
+               Person.title_name, type_coerce(Person.status, String).label("status")]
     ids = person_ids(scope, filters)
     stmt = ids.with_only_columns(*columns, maintain_column_froms=False)
     stmt = (stmt.join(employer, employer.id == Person.employer_id)
@@ -264,7 +265,7 @@ def person_rows(scope: Scope, filters: PersonFilters, offset: int = 0, limit: Op
         verification = aliased(CreditVerification)
         stmt = stmt.outerjoin(verification, and_(verification.person_id == Person.id,
                                                  verification.year == filters.year))
-        stmt = stmt.add_columns(type_coerce(verification.status, String))
+        stmt = stmt.add_columns(type_coerce(verification.status, String).label("verification"))
     stmt = stmt.order_by(Person.org_path, Person.id)
     if offset:
         stmt = stmt.offset(offset)
