@@ -96,19 +96,18 @@ class PersonQueryView(BaseView):
             size, page = service.PAGE_SIZES[0], 0
         size = size if size in service.PAGE_SIZES else service.PAGE_SIZES[0]
         # deep pages are for narrowing the search, not for paging a province: at most the counted rows
-        page = max(0, min(page, service.COUNT_CAP // size))
-        count = service.count_persons(scope, filters)
+        cap = service.count_cap(filters)
+        page = max(0, min(page, cap // size))
+        count = service.count_persons(scope, filters, cap)
         rows = db.session.execute(service.person_rows(scope, filters, offset=page * size, limit=size)).all()
-        genders, statuses_labels = service.labels()
         with_year = filters.year is not None
-        results = [(row[0], service.format_row(row, with_year, genders, statuses_labels)) for row in rows]
-        pages = max(1, (min(count, service.COUNT_CAP) + size - 1) // size)
+        results = list(zip((row[0] for row in rows), service.Labels().rows(rows, with_year)))
+        pages = max(1, (min(count, cap) + size - 1) // size)
         series, levels, statuses = _choices()
         args = {k: v for k, v in request.args.items() if k != "page" and v}
         return self.render_template(
             "query_statistics/persons.html", title=_("Personnel information query"), filters=filters,
-            results=results, with_year=with_year, count=count, capped=count > service.COUNT_CAP,
-            cap=service.COUNT_CAP, page=page, pages=pages, size=size, sizes=service.PAGE_SIZES, args=args,
+            results=results, with_year=with_year, count=count, capped=count > cap, cap=cap, page=page, pages=pages, size=size, sizes=service.PAGE_SIZES, args=args,
             series=series, levels=levels, statuses=statuses,
             export_url=url_for("PersonQueryView.export") + _query_string())
 

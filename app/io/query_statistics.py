@@ -47,10 +47,13 @@ def person_query_export(actor: Actor, params: dict) -> ExportSpec:
     query = service.person_rows(scope, filters)
 
     def rows():
-        genders, statuses = service.labels()
+        labels = service.Labels()
         result = db.session.connection().execute(query.execution_options(stream_results=True, max_row_buffer=2000))
-        for row in result:
-            yield service.format_row(row, with_year, genders, statuses)
+        while True:
+            chunk = result.fetchmany(2000)
+            if not chunk:
+                return
+            yield from labels.rows(chunk, with_year)
 
     return ExportSpec(title=_("Personnel information query"), headers=headers, rows=rows,
                       count=lambda cap: capped_count(service.person_ids(scope, filters), cap),

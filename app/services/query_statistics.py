@@ -26,8 +26,10 @@ from app.scope import Scope, apply_scope
 
 #: page sizes the person query offers (bounded: a page never reads more than 100 rows)
 PAGE_SIZES = (20, 50, 100)
-#: a result counts at most this many rows; beyond it the page shows "N+"
+#: browsing a subtree counts at most this many rows, a search at most SEARCH_COUNT_CAP (as the lists
+#: do, app/interface.py): beyond it the page says "more than N" and asks to narrow the search
 COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 #: years a filter may name
 MIN_YEAR, MAX_YEAR = 2000, 2100
 #: the longest name or ID-number prefix searched
@@ -250,17 +252,12 @@ RESULT_COLUMNS = ("name", "id_number", "gender", "employer", "title_series", "ti
 
 
 def person_rows(scope: Scope, filters: PersonFilters, offset: int = 0, limit: Optional[int] = None):
-    """The matching persons, by unit then id (the order ix_person_org_path returns): one SELECT."""
-    employer = aliased(Organisation)
-    verification = None
+    """The matching persons, by unit then id (the order ix_person_org_path returns): one SELECT of person
+    (and the year's verification), no other joins: names come from ``Labels`` (small tables, read once)."""
     columns = [Person.id, Person.name, Person.id_number, type_coerce(Person.gender, String).label("gender"),
-               employer.name.label("employer"), TitleSeries.name.label("series"), TitleLevel.name.label("level"),
-               Person.title_name, type_coerce(Person.status, String).label("status")]
-    ids = person_ids(scope, filters)
-    stmt = ids.with_only_columns(*columns, maintain_column_froms=False)
-    stmt = (stmt.join(employer, employer.id == Person.employer_id)
-            .outerjoin(TitleSeries, TitleSeries.id == Person.title_series_id)
-            .outerjoin(TitleLevel, TitleLevel.id == Person.title_level_id))
+               Person.employer_id, Person.title_series_id, Person.title_level_id, Person.title_name,
+               type_coerce(Person.status, String).label("status")]
+    stmt = person_ids(scope, filters).with_only_columns(*columns, maintain_column_froms=False)
     if filters.year is not None:
         verification = aliased(CreditVerification)
         stmt = stmt.outerjoin(verification, and_(verification.person_id == Person.id,
@@ -284,21 +281,46 @@ def verification_text(status: Optional[str]) -> str:
     return _("Not verified")
 
 
-def labels():
-    return ({m.value: str(m.label) for m in Gender}, {m.value: str(m.label) for m in PersonStatus})
+class Labels:
+    """What the ids and stored values of a result row read as: series and levels (27 and 5 rows) read
+    once, employer names by the ids met (a page's 20, or an export's units chunk by chunk)."""
+
+    def __init__(self):
+        self.genders = {m.value: str(m.label) for m in Gender}
+        self.statuses = {m.value: str(m.label) for m in PersonStatus}
+        self.series = dict(db.session.execute(select(TitleSeries.id, TitleSeries.name)).all())
+        self.levels = dict(db.session.execute(select(TitleLevel.id, TitleLevel.name)).all())
+        self.units: dict[int, str] = {}
+
+    def load_units(self, ids) -> None:
+        missing = {i for i in ids if i not in self.units}
+        if missing:
+            self.units.update(db.session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(sorted(missing)))).all())
+
+    def row(self, row, with_year: bool) -> list:
+        """One result row as the list and the export show it (same values, same order)."""
+        values = [row[1], row[2], self.genders.get(row[3], ""), self.units.get(row[4], ""),
+                  self.series.get(row[5], ""), self.levels.get(row[6], ""), row[7] or "",
+                  self.statuses.get(row[8], "")]
+        if with_year:
+            values.append(verification_text(row[9]))
+        return values
+
+    def rows(self, rows, with_year: bool) -> list[list]:
+        self.load_units(r[4] for r in rows)
+        return [self.row(r, with_year) for r in rows]
 
 
-def format_row(row, with_year: bool, genders: dict, statuses: dict) -> list:
-    """One result row as the list and the export show it (same values, same order)."""
-    values = [row[1], row[2], genders.get(row[3], ""), row[4] or "", row[5] or "", row[6] or "", row[7] or "",
-              statuses.get(row[8], "")]
-    if with_year:
-        values.append(verification_text(row[9]))
-    return values
+def count_cap(filters: PersonFilters) -> int:
+    """How far a result is counted: a search (a term, a title, a status, a verification) is for finding."""
+    searching = filters.term or filters.series_id or filters.level_id or filters.status or filters.verified
+    return SEARCH_COUNT_CAP if searching else COUNT_CAP
 
 
-def count_persons(scope: Scope, filters: PersonFilters, cap: int = COUNT_CAP) -> int:
-    """Matching persons, counted up to ``cap`` + 1 (the page shows "N+" beyond the cap)."""
+def count_persons(scope: Scope, filters: PersonFilters, cap: Optional[int] = None) -> int:
+    """Matching persons, counted up to ``cap`` + 1 (the page shows "more than cap" beyond it)."""
+    cap = count_cap(filters) if cap is None else cap
     limited = person_ids(scope, filters).limit(cap + 1).subquery()
     return db.session.scalar(select(func.count()).select_from(limited)) or 0
 
@@ -375,6 +397,6 @@ def department_name(person: Person) -> str:
                              .where(InternalDepartment.id == person.internal_department_id)) or ""
 
 
-__all__ = ["COUNT_CAP", "PAGE_SIZES", "Distribution", "DistributionFilters", "PersonFilters", "count_persons",
-           "format_row", "hours_by_year", "parse_distribution_filters", "parse_person_filters",
+__all__ = ["COUNT_CAP", "SEARCH_COUNT_CAP", "count_cap", "PAGE_SIZES", "Distribution", "DistributionFilters", "PersonFilters", "count_persons",
+           "Labels", "hours_by_year", "parse_distribution_filters", "parse_person_filters",
            "person_in_scope", "person_rows", "title_changes", "title_distribution"]
