@@ -37,7 +37,8 @@ def _chart_text() -> dict:
     """The words the page script writes into the charts (translated here, never in the script)."""
     return {"bar_title": _("Persons by title series and level"), "pie_title": _("Share of each title series"),
             "persons_axis": _("Persons"), "series": _("Title series"), "persons": _("persons"),
-            "of_total": _("share of all"), "of_series": _("share of the series")}
+            "of_total": _("share of all"), "of_series": _("share of the series"),
+            "others": _("Other series")}
 
 
 class TitleDistributionView(BaseView):

@@ -80,6 +80,8 @@ def test_department_admin_sees_the_distribution_drawn_from_local_files(browser, 
     _wait(browser).until(lambda d: "%" in d.execute_script(
         "var t = document.querySelector('#chart-pie div[style*=\"z-index\"]'); return t ? t.textContent : '';"))
     browser.save_screenshot(str(server_screenshot_path("title-distribution")))
+    browser.execute_script("document.getElementById('chart-pie').scrollIntoView()")
+    browser.save_screenshot(str(server_screenshot_path("title-distribution-pie")))
 
     urls = _requested_urls(browser)
     assert any(u.endswith("/static/vendor/echarts/echarts.min.js") for u in urls), urls

@@ -258,3 +258,24 @@ def test_query_pages_are_in_the_menu_for_departments_and_units(client_for):
         html = client_for(who).get("/").get_data(as_text=True)
         assert "职称系列分布查询" in html and "专技人员信息查询" in html, who
     assert "职称系列分布查询" not in client_for(BASE_ID).get("/").get_data(as_text=True)
+
+
+def test_a_large_person_query_export_runs_as_a_job_with_the_lists_rows(app, client_for, monkeypatch):
+    from app.extensions import db
+    from app.jobs.backends import wait_idle
+    from app.models import Job
+    from tests.support.xlsx import read_rows
+
+    monkeypatch.setitem(app.config, "EXPORT_SYNC_MAX_ROWS", 5)
+    health = client_for(HEALTH_ID)
+    query = "status=active&psize=100"
+    listed = _list_rows(health.get(f"/statistics/persons/list/?{query}").get_data(as_text=True))
+    response = health.get(f"/statistics/persons/export/?{query}")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    wait_idle(app)
+    with app.app_context():
+        job = db.session.scalar(select(Job).where(Job.kind == "export").order_by(Job.id.desc()))
+        assert job.status.value == "succeeded" and job.result_name.startswith("专技人员信息查询_")
+    rows = read_rows(health.get(f"/jobs/{job.id}/download").data)
+    assert [[str(v or "") for v in row] for row in rows[1:len(listed) + 1]] == listed
+    assert client_for(EDU_ID).get(f"/jobs/{job.id}/download").status_code == 404

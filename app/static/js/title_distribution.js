@@ -54,22 +54,39 @@
     })
   });
 
+  // the pie stays readable with 27 series: the largest ones as slices, the rest as one "other" slice
+  // (every series keeps its own bar and table row); the tooltip names what "other" holds
+  var TOP = 9, slices = rows.slice(0, TOP), rest = rows.slice(TOP);
+  var pieData = slices.map(function (r) { return {name: r.name, value: r.total}; });
+  if (rest.length === 1) {
+    pieData.push({name: rest[0].name, value: rest[0].total});
+  } else if (rest.length > 1) {
+    pieData.push({name: text.others, value: rest.reduce(function (n, r) { return n + r.total; }, 0),
+                  members: rest.map(function (r) { return r.name + " " + r.total; })});
+  }
   var pie = echarts.init(pieEl, null, {renderer: "canvas"});
   pie.setOption({
     animation: false,
+    color: ["#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4",
+            "#ea7ccc", "#8c8c8c"],
     title: {text: text.pie_title, left: "center", textStyle: {fontSize: 14}},
     tooltip: {
-      trigger: "item",
+      trigger: "item", confine: true,
       formatter: function (item) {
-        return item.marker + esc(item.name) + "：" + item.value + text.persons + "（" + text.of_total + " " + item.percent + "%）";
+        var line = item.marker + esc(item.name) + "：" + item.value + text.persons + "（" + text.of_total + " " +
+                   item.percent + "%）";
+        var members = item.data && item.data.members;
+        return members ? line + "<br><small>" + members.map(esc).join("、") + "</small>" : line;
       }
     },
-    legend: {type: "scroll", orient: "vertical", right: 0, top: 30, bottom: 10, data: names},
+    legend: {type: "scroll", orient: "horizontal", bottom: 0, left: "center",
+             data: pieData.map(function (d) { return d.name; })},
     series: [{
-      name: text.series, type: "pie", radius: ["30%", "62%"], center: ["38%", "55%"],
-      minShowLabelAngle: 6, avoidLabelOverlap: true,
+      name: text.series, type: "pie", radius: ["28%", "55%"], center: ["50%", "50%"],
+      minShowLabelAngle: 4, avoidLabelOverlap: true,
       label: {formatter: "{b}\n{d}%", fontSize: 11},
-      data: rows.map(function (r) { return {name: r.name, value: r.total}; })
+      labelLine: {length: 10, length2: 8},
+      data: pieData
     }]
   });
 
