@@ -91,3 +91,24 @@ def test_department_admin_sees_the_distribution_drawn_from_local_files(browser, 
     problems = [e["message"] for e in browser.get_log("browser")
                 if "Content Security Policy" in e["message"] or e["level"] == "SEVERE"]
     assert problems == []
+
+
+def test_person_query_searches_and_opens_the_details(browser, server):
+    from selenium.webdriver.common.by import By
+
+    _login(browser, server, HEALTH_ID, "Demo@2026", "主管部门")
+    browser.get(server + "/statistics/persons/list/")
+    first = _wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#person-query-table tbody tr"))[0]
+    number = first.find_elements(By.TAG_NAME, "td")[1].text
+    browser.find_element(By.ID, "q").send_keys(number[:14])
+    browser.find_element(By.ID, "person-query-search").click()
+    _wait(browser).until(lambda d: "q=" in d.current_url)
+    rows = browser.find_elements(By.CSS_SELECTOR, "#person-query-table tbody tr")
+    assert rows and all(r.find_elements(By.TAG_NAME, "td")[1].text.startswith(number[:14]) for r in rows)
+    browser.save_screenshot(str(server_screenshot_path("person-query")))
+    rows[0].find_element(By.CSS_SELECTOR, "td a").click()
+    _wait(browser).until(lambda d: "/statistics/persons/show/" in d.current_url)
+    assert browser.find_element(By.ID, "person-id-number").text.startswith(number[:14])
+    for table in ("person-hours", "person-title-changes", "person-transfers"):
+        assert browser.find_element(By.ID, table).is_displayed()
+    browser.save_screenshot(str(server_screenshot_path("person-query-detail")))
