@@ -92,7 +92,7 @@ def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, serve
     assert "原密码" in browser.page_source
     _find(browser, By.ID, "user-menu").click()
     _find(browser, By.ID, "menu-logout").click()
-    assert "/login" in browser.current_url
+    _wait(browser).until(lambda d: "/login" in d.current_url)
 
 
 def test_wrong_user_type_is_refused_in_the_browser(browser, server):
@@ -154,7 +154,8 @@ def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
 
     _login(browser, server, "42010219900601003X", "Demo@2026", "主管部门")
     browser.get(server + "/persons/list/")
-    _click_when_visible(browser, By.PARTIAL_LINK_TEXT, "查询")  # open the 查询 panel
+    # open the 查询 panel (its own toggle: the menu has entries with 查询 in their names too)
+    _click_when_visible(browser, By.CSS_SELECTOR, "a.accordion-toggle[href$='_href']")
     _click_when_visible(browser, By.CSS_SELECTOR, "#filter_form .dropdown-toggle")
     _click_when_visible(browser, By.CSS_SELECTOR, "a.filter[name='employer']")
     _wait(browser).until(lambda d: d.find_elements(
