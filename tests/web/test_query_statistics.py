@@ -278,3 +278,20 @@ def test_a_large_person_query_export_runs_as_a_job_with_the_lists_rows(app, clie
     rows = read_rows(health.get(f"/jobs/{job.id}/download").data)
     assert [[str(v or "") for v in row] for row in rows[1:len(listed) + 1]] == listed
     assert client_for(EDU_ID).get(f"/jobs/{job.id}/download").status_code == 404
+
+
+def test_persons_without_a_title_are_counted_in_their_own_row(app, fresh_world, client_for):
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Person
+    from app.services.transaction import commit
+
+    pk, _name, _number = _health_person(app)
+    with app.app_context():
+        db.session.execute(update(Person).where(Person.id == pk).values(title_series_id=None, title_level_id=None))
+        commit()
+    html = client_for(HEALTH_ID).get("/statistics/title-series/").get_data(as_text=True)
+    got = _page_table(html)
+    assert got[("未评定职称系列", "未评定职称级别")] >= 1
+    assert got == _direct_counts(app, _path(app, "湖北省卫生健康委员会"))
