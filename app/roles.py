@@ -49,6 +49,9 @@ AREA_MENUS = {
     "CreditDeclaration": ["Credit hours", "Credit declaration"],
     #: 电子证书查询打印 (查询统计)
     "Certificate": ["Statistics", "Certificates"],
+    # 查询统计 (issue 13): 职称系列分布查询, 专技人员信息查询
+    "TitleStatistics": ["Statistics", "Title series distribution"],
+    "PersonQuery": ["Statistics", "Personnel information query"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -76,7 +79,8 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
                   ("Job", "read"),
                   ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
-                  ("CreditSettings", "write"), ("Certificate", "read")],
+                  ("CreditSettings", "write"), ("Certificate", "read"), ("TitleStatistics", "read"),
+                  ("PersonQuery", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
@@ -84,14 +88,15 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
                   ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
                   ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
-                  ("Certificate", "read")],
+                  ("Certificate", "read"), ("TitleStatistics", "read"), ("PersonQuery", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("AuditLog", "read"), ("Attachment", "read"), ("Job", "read"),
                   ("Transfer", "write"), ("ProgrammeSubmission", "write"), ("TrainingProgramme", "read"),
-                  ("CreditDeclaration", "write"), ("Certificate", "read")],
+                  ("CreditDeclaration", "write"), ("Certificate", "read"), ("TitleStatistics", "read"),
+                  ("PersonQuery", "read")],
     },
     TRAINING_BASE: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -257,6 +262,7 @@ def _area_labels() -> dict:
         "CreditVerificationReview": _l("Credit hours verification"),
         "CreditDeclaration": _l("Credit hours declaration"),
         "Certificate": _l("Certificate query and printing"),
+        "TitleStatistics": _l("Title series distribution"), "PersonQuery": _l("Personnel information query"),
     }
 
 

@@ -160,6 +160,12 @@ ROUTES: dict[str, RouteRule] = {
     "CertificateVerifyView.verify_form": PUBLIC,
     # a genuine number only: its year, hours and the masked name and ID number
     "CertificateVerifyView.verify": PUBLIC,
+    # ---------------------------------------------------------------- 查询统计 (issue 13)
+    "TitleDistributionView.index": _p("can_read TitleStatistics", "scoped"),
+    "TitleDistributionView.export": _p("can_read TitleStatistics", "scoped"),
+    "PersonQueryView.list": _p("can_read PersonQuery", "scoped"),
+    "PersonQueryView.show": _p("can_read PersonQuery", "row", "Person"),
+    "PersonQueryView.export": _p("can_read PersonQuery", "scoped"),
     # ---------------------------------------------------------------- REST
     "AppSecurityApi.login": RouteRule("api-public", "none"),
     "AppSecurityApi.refresh": RouteRule("api-public", "own"),

@@ -67,6 +67,11 @@ def register_views(appbuilder) -> None:
     from app.api.credit import CreditImportApi
     credit_declaring.register(appbuilder)
     appbuilder.add_api(CreditImportApi)
+    # --- 查询统计: 职称系列分布查询, 专技人员信息查询 (issue 13) ---
+    from app.admin import query_statistics
+
+    query_statistics.register(appbuilder)
     # --- 电子证书查询打印, the person's own certificates, the public verification page (issue 13) ---
     from app.admin import certificates
+
     certificates.register(appbuilder)

@@ -136,3 +136,6 @@ def audit_export(actor: Actor, params: dict) -> ExportSpec:
 
 # ------------------------------------------------------------------ 调转记录 (registers its source)
 from app.io import transfer_records  # noqa: E402,F401
+
+# ------------------------------------------------------------------ 查询统计 (registers its sources)
+from app.io import query_statistics  # noqa: E402,F401

@@ -64,6 +64,11 @@ TARGETS = {
     "certificate PDF one (mid)": (200, None),
     "certificates 1,000 in one PDF (job)": (30_000, None),
     "certificate list p1 (mid)": (60, None),
+    # issue 13: 查询统计 (title-series distribution, personnel information query)
+    "title distribution (mid)": (100, None),
+    "title distribution (province)": (100, None),
+    "person query p1 (mid)": (40, None),
+    "person query p1 (province)": (40, None),
 }
 #: the review lists of issue 11 (measured page 1 as the mid-level admin)
 PLAN_REVIEW_LISTS = ("training_plan", "training_programme", "work_summary", "transfer", "work_material")
@@ -468,6 +473,7 @@ class Bench:
         for who in ("mid", "province"):
             cases.append(Case(f"dashboard ({who})", "dashboard", who, "/", self.get(who, "/")))
         cases += self.plan_transfer_cases()
+        cases += self.query_statistics_cases()
         # files, Excel and jobs (issue 10)
         from app.scale.bench_io import io_cases
 
@@ -507,6 +513,22 @@ class Bench:
         url = f"/transfers/out/receivers?{urllib.parse.urlencode({'q': '医院'})}"
         cases.append(Case("receiving unit search (mid)", "lookup", "mid", url, self.get("mid", url),
                           note="人员调出: employer units province-wide by name, names and types only"))
+        return cases
+
+    def query_statistics_cases(self) -> list[Case]:
+        """Issue 13: 职称系列分布查询 (GROUP BY of the subtree) and page 1 of 专技人员信息查询, plain and searched."""
+        if "TitleDistributionView.index" not in self.app.view_functions:
+            return []
+        cases = []
+        for who in ("mid", "province"):
+            for name, url in ((f"title distribution ({who})", "/statistics/title-series/"),
+                              (f"title distribution active ({who})", "/statistics/title-series/?status=active"),
+                              (f"person query p1 ({who})", "/statistics/persons/list/"),
+                              (f"person query name prefix ({who})",
+                               "/statistics/persons/list/?" + urllib.parse.urlencode({"q": "王"})),
+                              (f"person query verified 2025 ({who})",
+                               "/statistics/persons/list/?year=2025&verified=yes")):
+                cases.append(Case(name, "statistics", who, url, self.get(who, url)))
         return cases
 
     def transfer_batch_cases(self, limit: int = 500) -> list[Case]:

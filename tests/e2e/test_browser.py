@@ -100,7 +100,7 @@ def test_admin_logs_in_sees_dashboard_and_reaches_change_password(browser, serve
     assert "原密码" in browser.page_source
     _find(browser, By.ID, "user-menu").click()
     _find(browser, By.ID, "menu-logout").click()
-    assert "/login" in browser.current_url
+    _wait(browser).until(lambda d: "/login" in d.current_url)
 
 
 def test_wrong_user_type_is_refused_in_the_browser(browser, server):

@@ -185,6 +185,9 @@ def test_bench_returns_every_case_with_statement_counts(scale_app, scale_url):
         assert case["median_ms"] is not None
     assert cases["person list p1 (mid)"]["speedup_vs_plain"] is not None
     assert any(name.startswith("batch confirmation") for name in cases), "the transfer batch is measured"
+    for name in ("title distribution (mid)", "title distribution (province)", "person query p1 (mid)",
+                 "person query verified 2025 (province)"):  # issue 13: 查询统计
+        assert name in cases, name
     # the approved batches were put back: the benchmark can run again
     assert pending() == before
     with application.app_context():

@@ -82,8 +82,8 @@ ACCOUNT_MANAGEMENT = [
 ]
 #: 年度工作材料报送 (manual 5.3): the own materials first, then those of the departments below
 WORK_MATERIALS = ("年度工作材料报送", [(None, ["年度工作材料报送", "年度工作材料审核"])])
-#: 查询统计: 电子证书查询打印 (issue 13)
-STATISTICS = ("查询统计", [(None, ["电子证书查询打印"])])
+#: 查询统计 (manual 5.4)
+STATISTICS = ("查询统计", [(None, ["职称系列分布查询", "专技人员信息查询", "电子证书查询打印"])])
 
 
 def _with_audit_log(groups):
