@@ -135,6 +135,11 @@ class PersonRules(ModelRules):
 
         persons.validate_person(item)
 
+    def before_delete(self, actor, item) -> None:
+        from app.services import persons
+
+        persons.ensure_deletable(item)
+
 
 _RULES: dict[type, ModelRules] = {}
 _DEFAULT = ModelRules()

@@ -35,3 +35,14 @@ def prepare_new_person(person: Person) -> None:
         raise ServiceError(_("A person with this ID number already exists"))
     fill_from_id_number(person)
     validate_person(person)
+
+
+def ensure_deletable(person: Person) -> None:
+    """A person with a history (credit hours, verifications, certificates, transfers) is kept, not deleted."""
+    from app.errors import Conflict
+    from app.models import Certificate, CreditRecord, CreditVerification, Transfer
+
+    for model in (CreditRecord, CreditVerification, Certificate, Transfer):
+        if db.session.scalar(select(model.id).where(model.person_id == person.id).limit(1)) is not None:
+            raise Conflict(_("This person has credit hours, verifications, certificates or transfers on record "
+                             "and cannot be deleted; disable the person instead"))

@@ -180,3 +180,20 @@ def test_deleting_and_revoking_on_the_page(app, fresh_world, client_for):
     with app.app_context():
         assert db.session.get(CreditRecord, pending) is None
         assert db.session.get(CreditRecord, approved).status == ReviewStatus.rejected
+
+
+def test_a_person_with_credit_records_cannot_be_deleted_on_the_page_or_the_api(app, fresh_world, client_for,
+                                                                               api_for):
+    from app.extensions import db
+    from app.models import CreditRecord, Organisation, Person
+
+    with app.app_context():  # a person of 湖北省人民医院 (HOSPITAL_ID's unit) with the demo's credit records
+        person_id = db.session.scalar(
+            select(CreditRecord.person_id).join(Organisation, Organisation.id == CreditRecord.employer_id)
+            .where(Organisation.name == "湖北省人民医院").order_by(CreditRecord.person_id).limit(1))
+    response = app.test_client().delete(f"/api/v1/person/{person_id}", headers=api_for(HOSPITAL_ID))
+    assert response.status_code == 409 and "学时" in response.get_json()["message"]
+    page = client_for(HOSPITAL_ID).post(f"/persons/delete/{person_id}", follow_redirects=True)
+    assert page.status_code in (200, 409)
+    with app.app_context():
+        assert db.session.get(Person, person_id) is not None
