@@ -42,6 +42,8 @@ AREA_MENUS = {
     "WorkMaterial": ["Work materials", "Annual work material submission"],
     #: approved training programmes over REST (learning platforms)
     "TrainingProgramme": [],
+    #: 查询统计 (issue 13)
+    "Statistics": ["Statistics", "Comprehensive statistics"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -68,14 +70,16 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("OwnOrganisation", "write"), ("OrgAdmin", "write"), ("CustomRole", "write"),
                   ("Subordinate", "write"), ("AuditLog", "read"), ("Review", "write"), ("Attachment", "read"),
                   ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("Statistics", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
                   ("Person", "write"), ("OwnOrganisation", "write"), ("OrgAdmin", "write"),
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
                   ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
-                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read")],
+                  ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
+                  ("Statistics", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -240,6 +244,7 @@ def _area_labels() -> dict:
         "TrainingPlanSubmission": _l("Annual training plans and summaries"),
         "ProgrammeSubmission": _l("Training programme declaration"), "Transfer": _l("Personnel transfer"),
         "WorkMaterial": _l("Annual work material submission"), "TrainingProgramme": _l("Training programme API"),
+        "Statistics": _l("Comprehensive continuing education statistics"),
     }
 
 

@@ -180,6 +180,10 @@ ROUTES: dict[str, RouteRule] = {
     "ReviewApi.reject": _api("can_write Review", "row", "ReviewRequest"),
     "TrainingProgrammeApi.get_list": _api("can_read TrainingProgramme", "scoped"),
     "TrainingProgrammeApi.get": _api("can_read TrainingProgramme", "row", "TrainingProgramme"),
+    # ---------------------------------------------------------------- 查询统计 (issue 13)
+    "ComprehensiveStatisticsView.index": _p("can_read Statistics", "scoped"),
+    "ComprehensiveStatisticsView.export": _p("can_read Statistics", "scoped"),
+    "StatisticsApi.comprehensive": _api("can_read Statistics", "scoped"),
 }
 
 

@@ -58,3 +58,7 @@ def register_views(appbuilder) -> None:
     for module in (training, transfers, materials):
         module.register(appbuilder)
     appbuilder.add_api(TrainingProgrammeApi)
+    # --- 查询统计 (issue 13): 继教综合统计查询, its export and REST endpoint, the aggregates' hook and commands ---
+    from app.admin import statistics
+
+    statistics.register(appbuilder)

@@ -1,0 +1,154 @@
+"""statistics: per-unit aggregates of persons and learners, kept by person triggers and the summary hook
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-01 17:50:00
+
+The triggers keep ``stat_unit_person`` (active persons per employer unit and title series) right for every
+path that changes a person, and move a person's ``stat_unit_credit`` contribution when the person changes
+unit or title series. The SQL is written out here (not imported from the app) so this revision stays what it
+was when later code changes.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+COUNTERS = {
+    "learners": "s.public_online_records + s.public_offline_records + s.professional_online_records"
+                " + s.professional_offline_records > 0",
+    "online_learners": "s.public_online_records + s.professional_online_records > 0",
+    "offline_learners": "s.public_offline_records + s.professional_offline_records > 0",
+    "public_learners": "s.public_online_records + s.public_offline_records > 0",
+    "public_online_learners": "s.public_online_records > 0",
+    "public_offline_learners": "s.public_offline_records > 0",
+    "professional_learners": "s.professional_online_records + s.professional_offline_records > 0",
+    "professional_online_learners": "s.professional_online_records > 0",
+    "professional_offline_learners": "s.professional_offline_records > 0",
+    "approved_learners": "s.approved_records > 0",
+    "approved_records": None,
+    "qualified": "s.qualified",
+}
+
+
+def _value(column):
+    condition = COUNTERS[column]
+    return f"s.{column}" if condition is None else f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _move_sql(old, new):
+    """Statements moving a person's credit contribution from (old unit, old series) to (new unit, new series)."""
+    cols = list(COUNTERS)
+    contributions = ", ".join(f"{_value(c)} AS {c}" for c in cols)
+    subtract = ", ".join(f"{c} = stat_unit_credit.{c} - c.{c}" for c in cols)
+    add = ", ".join(f"{c} = stat_unit_credit.{c} + excluded.{c}" for c in cols)
+    return [
+        f"UPDATE stat_unit_credit SET {subtract} "
+        f"FROM (SELECT s.year, {contributions} FROM credit_summary s WHERE s.person_id = {old}.id) AS c "
+        f"WHERE stat_unit_credit.org_id = {old}.employer_id "
+        f"AND stat_unit_credit.series_id = COALESCE({old}.title_series_id, 0) AND stat_unit_credit.year = c.year",
+        f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
+        f"SELECT {new}.employer_id, s.year, COALESCE({new}.title_series_id, 0), "
+        f"{', '.join(_value(c) for c in cols)} FROM credit_summary s WHERE s.person_id = {new}.id "
+        f"ON CONFLICT (org_id, year, series_id) DO UPDATE SET {add}",
+    ]
+
+
+DEC = ("UPDATE stat_unit_person SET persons = persons - 1 "
+       "WHERE org_id = OLD.employer_id AND series_id = COALESCE(OLD.title_series_id, 0)")
+INC = ("INSERT INTO stat_unit_person (org_id, series_id, persons) "
+       "VALUES (NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1) "
+       "ON CONFLICT (org_id, series_id) DO UPDATE SET persons = stat_unit_person.persons + 1")
+MOVED = "(OLD.employer_id <> NEW.employer_id OR OLD.title_series_id IS DISTINCT FROM NEW.title_series_id)"
+CHANGED = ("OLD.status IS DISTINCT FROM NEW.status OR OLD.employer_id IS DISTINCT FROM NEW.employer_id "
+           "OR OLD.title_series_id IS DISTINCT FROM NEW.title_series_id")
+
+TRIGGERS = ("stat_person_insert", "stat_person_delete", "stat_person_update")
+
+
+def _postgresql():
+    move = ";\n    ".join(_move_sql("OLD", "NEW"))
+    op.execute(f"""
+CREATE FUNCTION stat_person_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
+    {DEC};
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'active' THEN
+    {INC};
+  END IF;
+  IF TG_OP = 'UPDATE' AND {MOVED} THEN
+    {move};
+  END IF;
+  RETURN NULL;
+END $$""")
+    op.execute("CREATE TRIGGER stat_person_insert AFTER INSERT ON person FOR EACH ROW "
+               "WHEN (NEW.status = 'active') EXECUTE FUNCTION stat_person_change()")
+    op.execute("CREATE TRIGGER stat_person_delete AFTER DELETE ON person FOR EACH ROW "
+               "WHEN (OLD.status = 'active') EXECUTE FUNCTION stat_person_change()")
+    op.execute(f"CREATE TRIGGER stat_person_update AFTER UPDATE ON person FOR EACH ROW "
+               f"WHEN ({CHANGED}) EXECUTE FUNCTION stat_person_change()")
+
+
+def _sqlite():
+    move = ";\n  ".join(s.replace(" FROM credit_summary s WHERE", f" FROM credit_summary s WHERE {MOVED.replace('IS DISTINCT FROM', 'IS NOT')} AND", 1)
+                        for s in _move_sql("OLD", "NEW"))
+    op.execute(f"CREATE TRIGGER stat_person_insert AFTER INSERT ON person WHEN NEW.status = 'active' "
+               f"BEGIN {INC}; END")
+    op.execute(f"CREATE TRIGGER stat_person_delete AFTER DELETE ON person WHEN OLD.status = 'active' "
+               f"BEGIN {DEC}; END")
+    changed = CHANGED.replace("IS DISTINCT FROM", "IS NOT")
+    op.execute(f"""CREATE TRIGGER stat_person_update AFTER UPDATE ON person WHEN {changed}
+BEGIN
+  {DEC} AND OLD.status = 'active';
+  {INC.replace('VALUES (NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1)', "SELECT NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1 WHERE NEW.status = 'active'")};
+  {move};
+END""")
+
+
+def upgrade():
+    op.create_table(
+        'stat_unit_person',
+        sa.Column('org_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('series_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('persons', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('org_id', 'series_id'),
+    )
+    op.create_table(
+        'stat_unit_credit',
+        sa.Column('org_id', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column('series_id', sa.Integer(), autoincrement=False, nullable=False),
+        *[sa.Column(name, sa.Integer(), nullable=False) for name in COUNTERS],
+        sa.PrimaryKeyConstraint('org_id', 'year', 'series_id'),
+    )
+    op.create_index('ix_stat_unit_credit_year', 'stat_unit_credit', ['year', 'org_id'])
+    if op.get_bind().dialect.name == "postgresql":
+        _postgresql()
+    else:
+        _sqlite()
+    # existing data: counted once, set-based
+    op.execute("INSERT INTO stat_unit_person (org_id, series_id, persons) "
+               "SELECT employer_id, COALESCE(title_series_id, 0), COUNT(*) FROM person WHERE status = 'active' "
+               "GROUP BY employer_id, COALESCE(title_series_id, 0)")
+    cols = list(COUNTERS)
+    op.execute(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
+               f"SELECT p.employer_id, s.year, COALESCE(p.title_series_id, 0), "
+               f"{', '.join(f'SUM({_value(c)})' for c in cols)} "
+               f"FROM credit_summary s JOIN person p ON p.id = s.person_id "
+               f"GROUP BY p.employer_id, s.year, COALESCE(p.title_series_id, 0)")
+
+
+def downgrade():
+    for name in TRIGGERS:
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON person" if op.get_bind().dialect.name == "postgresql"
+                   else f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS stat_person_change()")
+    op.drop_index('ix_stat_unit_credit_year', table_name='stat_unit_credit')
+    op.drop_table('stat_unit_credit')
+    op.drop_table('stat_unit_person')
