@@ -82,6 +82,8 @@ ACCOUNT_MANAGEMENT = [
 ]
 #: 年度工作材料报送 (manual 5.3): the own materials first, then those of the departments below
 WORK_MATERIALS = ("年度工作材料报送", [(None, ["年度工作材料报送", "年度工作材料审核"])])
+#: 查询统计 (manual 5.4)
+STATISTICS = ("查询统计", [(None, ["继教综合统计查询"])])
 
 
 def _with_audit_log(groups):
@@ -94,6 +96,7 @@ def test_province_sees_account_management_then_system_management(client_for):
     assert labels(menu) == [
         ("账户管理", ACCOUNT_MANAGEMENT),
         WORK_MATERIALS,
+        STATISTICS,
         ("我的任务", [(None, ["我的任务"])]),
         ("系统管理", [(None, ["全部登录账号", "系统角色", "审计日志", "接口文档"])]),
     ]
@@ -106,7 +109,7 @@ def test_province_sees_account_management_then_system_management(client_for):
 def test_a_department_sees_the_manuals_modules_without_system_management(client_for):
     page = client_for(HEALTH_ID).get("/").get_data(as_text=True)
     assert labels(menu_of(page)) == [("账户管理", _with_audit_log(ACCOUNT_MANAGEMENT)), WORK_MATERIALS,
-                                     ("我的任务", [(None, ["我的任务"])])]
+                                     STATISTICS, ("我的任务", [(None, ["我的任务"])])]
     # no bare 管理员账号 or 机构管理 beside 管理单位管理员 and 下属机构管理
     assert "/users/list/" not in page and ">管理员账号<" not in page and ">机构管理<" not in page
 
