@@ -42,7 +42,9 @@ def learning(app, fresh_world):
                         completed_on=datetime.date(YEAR, 1, 1), declarer_type=CreditDeclarer.person, status=status))
             db.session.flush()
             summary.refresh([(p.id, YEAR) for p in persons])
-        yield len(persons)
+        count = len(persons)
+    # outside the app context: each request gets its own (and its own g: the viewer's scope is cached there)
+    yield count
 
 
 def _cells(html: str, row_id: str) -> list[str]:
@@ -174,3 +176,33 @@ def test_rest_refuses_an_unknown_grouping_and_is_in_the_openapi_spec(app, client
     spec = client.get("/api/v1/_openapi", headers=api_for(PROVINCE_ID)).json
     assert "/api/v1/statistics/comprehensive" in spec["paths"]
     assert "StatisticsRow" in spec["components"]["schemas"]
+
+
+def test_a_departments_dashboard_charts_the_qualification_rate_of_its_subordinates(app, learning, client_for):
+    import json
+
+    from app.scope import Scope
+    from app.services.statistics.comprehensive import comprehensive
+
+    response = client_for(HEALTH_ID).get("/")
+    html = response.get_data(as_text=True)
+    match = re.search(r"<div id=\"qualification-chart\"[^>]*data-names='([^']*)' data-rates='([^']*)'", html)
+    assert match, html[-3000:]
+    names, rates = json.loads(match.group(1)), json.loads(match.group(2))
+    with app.app_context():
+        health = org_id("湖北省卫生健康委员会")
+        from app.extensions import db
+        from app.models import Organisation
+
+        table = comprehensive(Scope("subtree", prefix=db.session.get(Organisation, health).path, org_id=health), YEAR)
+    expected = [r for r in table.rows if r.drill_org_id]
+    assert names == [r.label for r in expected] and "武汉市卫生健康委员会" in names
+    assert rates == [None if r.qualified_rate is None else round(r.qualified_rate * 100, 2) for r in expected]
+    # ECharts from our own server, every script carrying this response's nonce (CSP)
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert f'<script src="/static/vendor/echarts/echarts.min.js" nonce="{nonce}">' in html
+    assert f'<script src="/static/js/qualification_chart.js" nonce="{nonce}">' in html
+    assert "http://" not in re.sub(r'xmlns="http://[^"]+"', "", "".join(re.findall(r"<script[^>]*>", html)))
+    assert client_for(HEALTH_ID).get("/static/vendor/echarts/echarts.min.js").status_code == 200
+    # units and bases: no statistics, no chart
+    assert "qualification-chart" not in client_for(HOSPITAL_ID).get("/").get_data(as_text=True)

@@ -289,3 +289,17 @@ def export_rows(table: Table):
     for i, r in enumerate(table.rows):
         yield [i + 1, r.label] + [("—" if v is None else v) for v in r.values()]
     yield ["", table.total.label] + [("—" if v is None else v) for v in table.total.values()]
+
+
+def qualification_chart(scope: Scope) -> dict | None:
+    """The dashboard chart: this year's 合格率 (percent, 2 decimals) of each direct subordinate department."""
+    if scope.is_none:
+        return None
+    try:
+        table = comprehensive(scope, current_year())
+    except NotFound:
+        return None
+    rows = [r for r in table.rows if r.drill_org_id is not None]
+    return {"year": table.year, "names": [r.label for r in rows],
+            "rates": [None if r.qualified_rate is None else round(r.qualified_rate * 100, 2) for r in rows],
+            "link": table.organisation.id}
