@@ -58,6 +58,8 @@ TARGETS = {
         "training_plan", "training_programme", "work_summary", "transfer", "work_material")},
     "batch confirmation 500 transfers (decide)": (300, None),
     "transfer person picker (mid)": (10, None),
+    # issue 13: 继教综合统计查询 (app/scale/bench_stats.py)
+    **__import__("app.scale.bench_stats", fromlist=["STATS_TARGETS"]).STATS_TARGETS,
     "receiving unit search (mid)": (10, None),
 }
 #: the review lists of issue 11 (measured page 1 as the mid-level admin)
@@ -467,6 +469,10 @@ class Bench:
         from app.scale.bench_io import io_cases
 
         cases += io_cases(self)
+        # 查询统计 (issue 13)
+        from app.scale.bench_stats import stats_cases
+
+        cases += stats_cases(self)
         # last: the batches write (and put back) rows, which leaves dead tuples behind
         cases += self.batch_cases()
         cases += self.transfer_batch_cases()

@@ -1087,6 +1087,10 @@ def _register_feature_steps() -> None:
     from app.scale import plans
 
     plans.register()
+    # keep last: the statistics aggregates are rebuilt from what every other step loaded
+    from app.scale import statistics
+
+    statistics.register()
 
 
 # ---------------------------------------------------------------------------------------------------
