@@ -71,27 +71,77 @@ TRIGGERS = ("stat_person_insert", "stat_person_delete", "stat_person_update")
 
 
 def _postgresql():
-    move = ";\n    ".join(_move_sql("OLD", "NEW"))
+    """Statement-level triggers over transition tables: one set-based delta per statement, so a COPY of a
+    million persons or a batch approval adds one grouped upsert (row-level upserts of the same few counter rows
+    would pile up row versions within the transaction)."""
+    cols = list(COUNTERS)
+    contributions = ", ".join(f"SUM({_value(c)}) AS {c}" for c in cols)
+    subtract = ", ".join(f"{c} = stat_unit_credit.{c} - c.{c}" for c in cols)
+    add = ", ".join(f"{c} = stat_unit_credit.{c} + excluded.{c}" for c in cols)
+    persons_delta = (
+        "INSERT INTO stat_unit_person (org_id, series_id, persons) "
+        "SELECT org_id, series_id, SUM(n) FROM ({rows}) d GROUP BY org_id, series_id HAVING SUM(n) <> 0 "
+        "ON CONFLICT (org_id, series_id) DO UPDATE SET persons = stat_unit_person.persons + excluded.persons"
+    )
+    new_active = ("SELECT employer_id AS org_id, COALESCE(title_series_id, 0) AS series_id, 1 AS n "
+                  "FROM new_rows WHERE status = 'active'")
+    old_active = ("SELECT employer_id AS org_id, COALESCE(title_series_id, 0) AS series_id, -1 AS n "
+                  "FROM old_rows WHERE status = 'active'")
+    changed = ("SELECT o.id, o.employer_id AS old_org, COALESCE(o.title_series_id, 0) AS old_series, "
+               "n.employer_id AS new_org, COALESCE(n.title_series_id, 0) AS new_series, "
+               "o.status AS old_status, n.status AS new_status "
+               "FROM old_rows o JOIN new_rows n ON n.id = o.id "
+               "WHERE o.status IS DISTINCT FROM n.status OR o.employer_id IS DISTINCT FROM n.employer_id "
+               "OR o.title_series_id IS DISTINCT FROM n.title_series_id")
+    update_rows = ("SELECT old_org AS org_id, old_series AS series_id, -1 AS n FROM changed "
+                   "WHERE old_status = 'active' UNION ALL "
+                   "SELECT new_org, new_series, 1 FROM changed WHERE new_status = 'active'")
+    moved = "(SELECT * FROM changed WHERE old_org <> new_org OR old_series <> new_series)"
     op.execute(f"""
-CREATE FUNCTION stat_person_change() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION stat_person_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.status = 'active' THEN
-    {DEC};
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.status = 'active' THEN
-    {INC};
-  END IF;
-  IF TG_OP = 'UPDATE' AND {MOVED} THEN
-    {move};
-  END IF;
+  {persons_delta.format(rows=new_active)};
   RETURN NULL;
 END $$""")
-    op.execute("CREATE TRIGGER stat_person_insert AFTER INSERT ON person FOR EACH ROW "
-               "WHEN (NEW.status = 'active') EXECUTE FUNCTION stat_person_change()")
-    op.execute("CREATE TRIGGER stat_person_delete AFTER DELETE ON person FOR EACH ROW "
-               "WHEN (OLD.status = 'active') EXECUTE FUNCTION stat_person_change()")
-    op.execute(f"CREATE TRIGGER stat_person_update AFTER UPDATE ON person FOR EACH ROW "
-               f"WHEN ({CHANGED}) EXECUTE FUNCTION stat_person_change()")
+    op.execute(f"""
+CREATE FUNCTION stat_person_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {persons_delta.format(rows=old_active)};
+  RETURN NULL;
+END $$""")
+    op.execute(f"""
+CREATE FUNCTION stat_person_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id = o.id
+                 WHERE o.status IS DISTINCT FROM n.status OR o.employer_id IS DISTINCT FROM n.employer_id
+                    OR o.title_series_id IS DISTINCT FROM n.title_series_id) THEN
+    RETURN NULL;
+  END IF;
+  WITH changed AS ({changed})
+  {persons_delta.format(rows=update_rows)};
+  -- persons who changed unit or title series take their learning with them
+  WITH changed AS ({changed})
+  UPDATE stat_unit_credit SET {subtract}
+  FROM (SELECT m.old_org, m.old_series, s.year, {contributions}
+        FROM {moved} m JOIN credit_summary s ON s.person_id = m.id
+        GROUP BY m.old_org, m.old_series, s.year) AS c
+  WHERE stat_unit_credit.org_id = c.old_org AND stat_unit_credit.series_id = c.old_series
+    AND stat_unit_credit.year = c.year;
+  WITH changed AS ({changed})
+  INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)})
+  SELECT m.new_org, s.year, m.new_series, {', '.join(f'SUM({_value(c)})' for c in cols)}
+  FROM {moved} m JOIN credit_summary s ON s.person_id = m.id
+  GROUP BY m.new_org, s.year, m.new_series
+  ON CONFLICT (org_id, year, series_id) DO UPDATE SET {add};
+  RETURN NULL;
+END $$""")
+    op.execute("CREATE TRIGGER stat_person_insert AFTER INSERT ON person REFERENCING NEW TABLE AS new_rows "
+               "FOR EACH STATEMENT EXECUTE FUNCTION stat_person_insert()")
+    op.execute("CREATE TRIGGER stat_person_delete AFTER DELETE ON person REFERENCING OLD TABLE AS old_rows "
+               "FOR EACH STATEMENT EXECUTE FUNCTION stat_person_delete()")
+    op.execute("CREATE TRIGGER stat_person_update AFTER UPDATE ON person "
+               "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+               "FOR EACH STATEMENT EXECUTE FUNCTION stat_person_update()")
 
 
 def _sqlite():
@@ -148,7 +198,8 @@ def downgrade():
         op.execute(f"DROP TRIGGER IF EXISTS {name} ON person" if op.get_bind().dialect.name == "postgresql"
                    else f"DROP TRIGGER IF EXISTS {name}")
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS stat_person_change()")
+        for name in TRIGGERS:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
     op.drop_index('ix_stat_unit_credit_year', table_name='stat_unit_credit')
     op.drop_table('stat_unit_credit')
     op.drop_table('stat_unit_person')
