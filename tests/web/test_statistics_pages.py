@@ -8,7 +8,7 @@ import re
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.conftest import BASE_ID, EDU_ID, HEALTH_ID, HOSPITAL_ID, PROVINCE_ID, WH_HEALTH_ID, org_id
 
@@ -206,3 +206,28 @@ def test_a_departments_dashboard_charts_the_qualification_rate_of_its_subordinat
     assert client_for(HEALTH_ID).get("/static/vendor/echarts/echarts.min.js").status_code == 200
     # units and bases: no statistics, no chart
     assert "qualification-chart" not in client_for(HOSPITAL_ID).get("/").get_data(as_text=True)
+
+
+def test_a_batch_registration_approval_counts_the_new_personnel_at_once(app, fresh_world, client_for, api_for):
+    """Persons become active through the review mechanism's set-based UPDATE: the table follows in that transaction."""
+    from app.extensions import db
+    from app.models import Person, PersonStatus, ReviewRequest, ReviewStatus
+    from app.services.statistics import aggregates
+
+    headers = api_for(PROVINCE_ID)
+    client = app.test_client()
+    before = client.get(f"/api/v1/statistics/comprehensive?year={YEAR}", headers=headers).json["total"]["persons"]
+    with app.app_context():
+        ids = db.session.scalars(select(ReviewRequest.id).where(ReviewRequest.kind == "person_registration",
+                                                                ReviewRequest.status == ReviewStatus.pending)
+                                 .order_by(ReviewRequest.id).limit(3)).all()
+    assert ids
+    answer = client.post("/api/v1/review/person_registration/approve", json={"ids": ids}, headers=headers)
+    assert answer.status_code == 200 and answer.json["done"] == len(ids), answer.json
+    after = client.get(f"/api/v1/statistics/comprehensive?year={YEAR}", headers=headers).json["total"]["persons"]
+    assert after == before + len(ids)
+    with app.app_context():
+        assert aggregates.differences() == []
+        active = db.session.scalar(select(func.count()).select_from(Person)
+                                   .where(Person.status == PersonStatus.active))
+        assert after == active
