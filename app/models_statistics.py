@@ -1,6 +1,9 @@
 """Statistics aggregates (查询统计): counts per employer unit, kept in the transaction of every change.
 
-``stat_unit_person``: active persons per employer unit and title series (0: none), kept by database
+Both hold a row per unit and title series (0: none) and one per unit for all series (-1): the table by
+department sums one row per unit, the table by series the series rows.
+
+``stat_unit_person``: active persons per employer unit and title series, kept by database
 triggers on ``person`` (every path that adds, approves, moves, re-titles or deletes a person: ORM, set-based
 UPDATEs, COPY imports).
 ``stat_unit_credit``: per employer unit, year and title series, the learners and qualified persons summed
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 #: the series key of persons without a title series
 NO_SERIES = 0
+#: the series key of a unit's row for all its series (what the table by department sums: one row per unit)
+ALL_SERIES = -1
 
 #: stat_unit_credit's counters: column -> SQL over credit_summary ``s`` (a 0/1 flag, or a number)
 CREDIT_COUNTERS = {

@@ -40,8 +40,11 @@ def _value(column):
     return f"s.{column}" if condition is None else f"CASE WHEN {condition} THEN 1 ELSE 0 END"
 
 
-def _move_sql(old, new):
-    """Statements moving a person's credit contribution from (old unit, old series) to (new unit, new series)."""
+def _move_sql(old, new, all_series=False):
+    """Statements moving a person's credit contribution from (old unit, old series) to (new unit, new series);
+    ``all_series``: the units' all-series rows (series_id -1) instead."""
+    old_series = "-1" if all_series else f"COALESCE({old}.title_series_id, 0)"
+    new_series = "-1" if all_series else f"COALESCE({new}.title_series_id, 0)"
     cols = list(COUNTERS)
     contributions = ", ".join(f"{_value(c)} AS {c}" for c in cols)
     subtract = ", ".join(f"{c} = stat_unit_credit.{c} - c.{c}" for c in cols)
@@ -50,22 +53,32 @@ def _move_sql(old, new):
         f"UPDATE stat_unit_credit SET {subtract} "
         f"FROM (SELECT s.year, {contributions} FROM credit_summary s WHERE s.person_id = {old}.id) AS c "
         f"WHERE stat_unit_credit.org_id = {old}.employer_id "
-        f"AND stat_unit_credit.series_id = COALESCE({old}.title_series_id, 0) AND stat_unit_credit.year = c.year",
+        f"AND stat_unit_credit.series_id = {old_series} AND stat_unit_credit.year = c.year",
         f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
-        f"SELECT {new}.employer_id, s.year, COALESCE({new}.title_series_id, 0), "
+        f"SELECT {new}.employer_id, s.year, {new_series}, "
         f"{', '.join(_value(c) for c in cols)} FROM credit_summary s WHERE s.person_id = {new}.id "
         f"ON CONFLICT (org_id, year, series_id) DO UPDATE SET {add}",
     ]
 
 
-DEC = ("UPDATE stat_unit_person SET persons = persons - 1 "
-       "WHERE org_id = OLD.employer_id AND series_id = COALESCE(OLD.title_series_id, 0)")
-INC = ("INSERT INTO stat_unit_person (org_id, series_id, persons) "
-       "VALUES (NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1) "
-       "ON CONFLICT (org_id, series_id) DO UPDATE SET persons = stat_unit_person.persons + 1")
+def _dec(series="COALESCE(OLD.title_series_id, 0)"):
+    return ("UPDATE stat_unit_person SET persons = persons - 1 "
+            f"WHERE org_id = OLD.employer_id AND series_id = {series}")
+
+
+def _inc(series="COALESCE(NEW.title_series_id, 0)", when=None):
+    source = (f"VALUES (NEW.employer_id, {series}, 1)" if when is None
+              else f"SELECT NEW.employer_id, {series}, 1 WHERE {when}")
+    return (f"INSERT INTO stat_unit_person (org_id, series_id, persons) {source} "
+            "ON CONFLICT (org_id, series_id) DO UPDATE SET persons = stat_unit_person.persons + 1")
+
+
 MOVED = "(OLD.employer_id <> NEW.employer_id OR OLD.title_series_id IS DISTINCT FROM NEW.title_series_id)"
 CHANGED = ("OLD.status IS DISTINCT FROM NEW.status OR OLD.employer_id IS DISTINCT FROM NEW.employer_id "
            "OR OLD.title_series_id IS DISTINCT FROM NEW.title_series_id")
+
+#: one row per unit and series, and one more per unit for all its series (series_id -1)
+WHOLE = "(SELECT 0 AS whole UNION ALL SELECT 1)"
 
 TRIGGERS = ("stat_person_insert", "stat_person_delete", "stat_person_update")
 
@@ -80,7 +93,8 @@ def _postgresql():
     add = ", ".join(f"{c} = stat_unit_credit.{c} + excluded.{c}" for c in cols)
     persons_delta = (
         "INSERT INTO stat_unit_person (org_id, series_id, persons) "
-        "SELECT org_id, series_id, SUM(n) FROM ({rows}) d GROUP BY org_id, series_id HAVING SUM(n) <> 0 "
+        "SELECT org_id, series_id, SUM(n) FROM (SELECT org_id, series_id, n FROM ({rows}) r0 "
+        "UNION ALL SELECT org_id, -1, n FROM ({rows}) r1) d GROUP BY org_id, series_id HAVING SUM(n) <> 0 "
         "ON CONFLICT (org_id, series_id) DO UPDATE SET persons = stat_unit_person.persons + excluded.persons"
     )
     new_active = ("SELECT employer_id AS org_id, COALESCE(title_series_id, 0) AS series_id, 1 AS n "
@@ -122,16 +136,18 @@ BEGIN
   -- persons who changed unit or title series take their learning with them
   WITH changed AS ({changed})
   UPDATE stat_unit_credit SET {subtract}
-  FROM (SELECT m.old_org, m.old_series, s.year, {contributions}
-        FROM {moved} m JOIN credit_summary s ON s.person_id = m.id
-        GROUP BY m.old_org, m.old_series, s.year) AS c
+  FROM (SELECT m.old_org, CASE WHEN x.whole = 1 THEN -1 ELSE m.old_series END AS old_series, s.year,
+               {contributions}
+        FROM {moved} m JOIN credit_summary s ON s.person_id = m.id CROSS JOIN {WHOLE} x
+        GROUP BY m.old_org, CASE WHEN x.whole = 1 THEN -1 ELSE m.old_series END, s.year) AS c
   WHERE stat_unit_credit.org_id = c.old_org AND stat_unit_credit.series_id = c.old_series
     AND stat_unit_credit.year = c.year;
   WITH changed AS ({changed})
   INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)})
-  SELECT m.new_org, s.year, m.new_series, {', '.join(f'SUM({_value(c)})' for c in cols)}
-  FROM {moved} m JOIN credit_summary s ON s.person_id = m.id
-  GROUP BY m.new_org, s.year, m.new_series
+  SELECT m.new_org, s.year, CASE WHEN x.whole = 1 THEN -1 ELSE m.new_series END,
+         {', '.join(f'SUM({_value(c)})' for c in cols)}
+  FROM {moved} m JOIN credit_summary s ON s.person_id = m.id CROSS JOIN {WHOLE} x
+  GROUP BY m.new_org, s.year, CASE WHEN x.whole = 1 THEN -1 ELSE m.new_series END
   ON CONFLICT (org_id, year, series_id) DO UPDATE SET {add};
   RETURN NULL;
 END $$""")
@@ -145,17 +161,20 @@ END $$""")
 
 
 def _sqlite():
-    move = ";\n  ".join(s.replace(" FROM credit_summary s WHERE", f" FROM credit_summary s WHERE {MOVED.replace('IS DISTINCT FROM', 'IS NOT')} AND", 1)
-                        for s in _move_sql("OLD", "NEW"))
+    moved = MOVED.replace('IS DISTINCT FROM', 'IS NOT')
+    move = ";\n  ".join(s.replace(" FROM credit_summary s WHERE", f" FROM credit_summary s WHERE {moved} AND", 1)
+                        for whole in (False, True) for s in _move_sql("OLD", "NEW", all_series=whole))
     op.execute(f"CREATE TRIGGER stat_person_insert AFTER INSERT ON person WHEN NEW.status = 'active' "
-               f"BEGIN {INC}; END")
+               f"BEGIN {_inc()}; {_inc('-1')}; END")
     op.execute(f"CREATE TRIGGER stat_person_delete AFTER DELETE ON person WHEN OLD.status = 'active' "
-               f"BEGIN {DEC}; END")
+               f"BEGIN {_dec()}; {_dec('-1')}; END")
     changed = CHANGED.replace("IS DISTINCT FROM", "IS NOT")
     op.execute(f"""CREATE TRIGGER stat_person_update AFTER UPDATE ON person WHEN {changed}
 BEGIN
-  {DEC} AND OLD.status = 'active';
-  {INC.replace('VALUES (NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1)', "SELECT NEW.employer_id, COALESCE(NEW.title_series_id, 0), 1 WHERE NEW.status = 'active'")};
+  {_dec()} AND OLD.status = 'active';
+  {_dec('-1')} AND OLD.status = 'active';
+  {_inc(when="NEW.status = 'active'")};
+  {_inc('-1', when="NEW.status = 'active'")};
   {move};
 END""")
 
@@ -181,16 +200,18 @@ def upgrade():
         _postgresql()
     else:
         _sqlite()
-    # existing data: counted once, set-based
-    op.execute("INSERT INTO stat_unit_person (org_id, series_id, persons) "
-               "SELECT employer_id, COALESCE(title_series_id, 0), COUNT(*) FROM person WHERE status = 'active' "
-               "GROUP BY employer_id, COALESCE(title_series_id, 0)")
+    # existing data: counted once, set-based (per series, and per unit for all series)
+    for series in ("COALESCE(title_series_id, 0)", "-1"):
+        op.execute("INSERT INTO stat_unit_person (org_id, series_id, persons) "
+                   f"SELECT employer_id, {series}, COUNT(*) FROM person WHERE status = 'active' "
+                   f"GROUP BY employer_id{'' if series == '-1' else ', ' + series}")
     cols = list(COUNTERS)
-    op.execute(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
-               f"SELECT p.employer_id, s.year, COALESCE(p.title_series_id, 0), "
-               f"{', '.join(f'SUM({_value(c)})' for c in cols)} "
-               f"FROM credit_summary s JOIN person p ON p.id = s.person_id "
-               f"GROUP BY p.employer_id, s.year, COALESCE(p.title_series_id, 0)")
+    for series in ("COALESCE(p.title_series_id, 0)", "-1"):
+        op.execute(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
+                   f"SELECT p.employer_id, s.year, {series}, "
+                   f"{', '.join(f'SUM({_value(c)})' for c in cols)} "
+                   f"FROM credit_summary s JOIN person p ON p.id = s.person_id "
+                   f"GROUP BY p.employer_id, s.year{'' if series == '-1' else ', ' + series}")
 
 
 def downgrade():

@@ -17,7 +17,7 @@ from typing import Iterable
 from sqlalchemy import text
 
 from app.extensions import db
-from app.models_statistics import CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, counter_sql  # noqa: F401
+from app.models_statistics import ALL_SERIES, CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, counter_sql  # noqa: F401
 
 COUNTERS = tuple(CREDIT_COUNTERS)
 _CHUNK = 2000
@@ -47,15 +47,21 @@ def _vtable(values: str, names: tuple, alias: str = "v") -> str:
 
 
 def credit_select(where: str = "") -> str:
-    """SELECT org_id, year, series_id, <counters> summed from credit_summary s ⨝ person p [WHERE ...]."""
+    """SELECT org_id, year, series_id, <counters> summed from credit_summary s ⨝ person p [WHERE ...]: one row per
+    unit, year and series, and one per unit and year for all series (series_id -1)."""
     sums = ", ".join(f"SUM({counter_sql(c)}) AS {c}" for c in COUNTERS)
-    return (f"SELECT p.employer_id AS org_id, s.year AS year, COALESCE(p.title_series_id, 0) AS series_id, {sums} "
-            f"FROM credit_summary s JOIN person p ON p.id = s.person_id {where} "
-            f"GROUP BY p.employer_id, s.year, COALESCE(p.title_series_id, 0)")
+    return " UNION ALL ".join(
+        f"SELECT p.employer_id AS org_id, s.year AS year, {series} AS series_id, {sums} "
+        f"FROM credit_summary s JOIN person p ON p.id = s.person_id {where} "
+        f"GROUP BY p.employer_id, s.year{'' if series == ALL_SERIES_SQL else ', ' + series}"
+        for series in ("COALESCE(p.title_series_id, 0)", ALL_SERIES_SQL))
 
 
-PERSON_SELECT = ("SELECT employer_id AS org_id, COALESCE(title_series_id, 0) AS series_id, COUNT(*) AS persons "
-                 "FROM person WHERE status = 'active' GROUP BY employer_id, COALESCE(title_series_id, 0)")
+ALL_SERIES_SQL = str(ALL_SERIES)
+PERSON_SELECT = " UNION ALL ".join(
+    f"SELECT employer_id AS org_id, {series} AS series_id, COUNT(*) AS persons FROM person "
+    f"WHERE status = 'active' GROUP BY employer_id{'' if series == ALL_SERIES_SQL else ', ' + series}"
+    for series in ("COALESCE(title_series_id, 0)", ALL_SERIES_SQL))
 
 
 def groups_of(pairs: list) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from app.errors import AppError, NotFound
 from app.extensions import db
 from app.models import Organisation, OrganisationType, TitleSeries
-from app.models_statistics import NO_SERIES
+from app.models_statistics import ALL_SERIES, NO_SERIES
 from app.scope import Scope
 from app.services.statistics.aggregates import COUNTERS
 
@@ -155,63 +155,65 @@ def _breadcrumb(root: Organisation, org: Organisation) -> list:
 # ------------------------------------------------------------------ the queries
 def _keyed_orgs() -> str:
     """Organisations of the subtree below :org_id with the key of their row: the direct subordinate department
-    whose subtree holds them, or 0 for units and bases attached directly."""
+    whose subtree holds them (the path segment right after the prefix, looked up by primary key), or 0 for units
+    and bases attached directly."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    rest = "substr(o.path, :skip)"
+    segment = (f"CAST(NULLIF(split_part({rest}, '/', 1), '') AS INTEGER)" if postgres
+               else f"CAST(substr({rest}, 1, instr({rest}, '/') - 1) AS INTEGER)")
     return (
         "SELECT o.id, o.type, o.status, COALESCE(c.id, 0) AS row_key FROM organisation o "
-        "LEFT JOIN organisation c ON c.parent_id = :org_id AND c.type = 'supervisory' "
-        f"AND c.status IN {_ROW_STATUSES} AND o.path LIKE c.path || '%' "
+        f"LEFT JOIN organisation c ON c.id = {segment} AND c.parent_id = :org_id AND c.type = 'supervisory' "
+        f"AND c.status IN {_ROW_STATUSES} "
         "WHERE o.path LIKE :prefix AND o.id <> :org_id "
         "AND (c.id IS NOT NULL OR (o.parent_id = :org_id AND o.type IN ('employer', 'training_base')))"
     )
 
 
-def _sums(prefix: str = "u.") -> str:
-    return ", ".join(f"COALESCE(SUM({prefix}{c}), 0) AS {c}" for c in COUNTERS)
+def _collect(rows, key: str) -> dict:
+    figures: dict = {}
+    for row in rows:
+        m = dict(row._mapping)
+        figures[int(m.pop(key))] = {k: int(v or 0) for k, v in m.items()}
+    return figures
 
 
 def _by_department(org: Organisation, year: int) -> dict:
-    params = {"org_id": org.id, "prefix": org.path + "_%", "year": year}
-    keyed = _keyed_orgs()
-    figures: dict = {}
-
-    def put(rows):
-        for row in rows:
-            m = dict(row._mapping)
-            figures.setdefault(int(m.pop("row_key")), {}).update({k: int(v or 0) for k, v in m.items()})
-
-    put(db.session.execute(text(
-        f"SELECT k.row_key, SUM(CASE WHEN k.type = 'employer' AND k.status = 'approved' THEN 1 ELSE 0 END) AS employers, "
+    """One statement: the subtree's organisations keyed to their row once (a CTE), then the organisation counts,
+    the persons and the learners summed per row."""
+    params = {"org_id": org.id, "prefix": org.path + "_%", "year": year, "skip": len(org.path) + 1}
+    sums = ", ".join(f"SUM(u.{c}) AS {c}" for c in COUNTERS)
+    picked = ", ".join(f"cc.{c}" for c in COUNTERS)
+    return _collect(db.session.execute(text(
+        f"WITH k AS ({_keyed_orgs()}), "
+        f"oc AS (SELECT k.row_key, "
+        f"SUM(CASE WHEN k.type = 'employer' AND k.status = 'approved' THEN 1 ELSE 0 END) AS employers, "
         f"SUM(CASE WHEN k.type = 'training_base' AND k.status = 'approved' THEN 1 ELSE 0 END) AS bases "
-        f"FROM ({keyed}) k GROUP BY k.row_key"), params))
-    put(db.session.execute(text(
-        f"SELECT k.row_key, SUM(u.persons) AS persons FROM stat_unit_person u JOIN ({keyed}) k ON k.id = u.org_id "
-        f"GROUP BY k.row_key"), params))
-    put(db.session.execute(text(
-        f"SELECT k.row_key, {_sums()} FROM stat_unit_credit u JOIN ({keyed}) k ON k.id = u.org_id "
-        f"WHERE u.year = :year GROUP BY k.row_key"), params))
-    return figures
+        f"FROM k GROUP BY k.row_key), "
+        f"pc AS (SELECT k.row_key, SUM(u.persons) AS persons FROM stat_unit_person u JOIN k ON k.id = u.org_id "
+        f"WHERE u.series_id = {ALL_SERIES} GROUP BY k.row_key), "
+        f"cc AS (SELECT k.row_key, {sums} FROM stat_unit_credit u JOIN k ON k.id = u.org_id "
+        f"WHERE u.year = :year AND u.series_id = {ALL_SERIES} GROUP BY k.row_key) "
+        f"SELECT oc.row_key, oc.employers, oc.bases, pc.persons, {picked} FROM oc "
+        f"LEFT JOIN pc ON pc.row_key = oc.row_key LEFT JOIN cc ON cc.row_key = oc.row_key"), params), "row_key")
 
 
 def _by_series(org: Organisation, year: int) -> dict:
+    """One statement: per title series, the persons, the approved units employing someone of it, the learners."""
     params = {"prefix": org.path + "_%", "year": year}
-    subtree = "SELECT o.id, o.type, o.status FROM organisation o WHERE o.path LIKE :prefix"
-    figures: dict = {}
-
-    def put(rows):
-        for row in rows:
-            m = dict(row._mapping)
-            figures.setdefault(int(m.pop("series_id")), {}).update({k: int(v or 0) for k, v in m.items()})
-
-    # per series, the approved units employing someone of it
-    put(db.session.execute(text(
-        f"SELECT u.series_id, SUM(u.persons) AS persons, "
+    sums = ", ".join(f"SUM(u.{c}) AS {c}" for c in COUNTERS)
+    picked = ", ".join(f"cc.{c}" for c in COUNTERS)
+    return _collect(db.session.execute(text(
+        f"WITH o AS (SELECT id, type, status FROM organisation WHERE path LIKE :prefix), "
+        f"pc AS (SELECT u.series_id, SUM(u.persons) AS persons, "
         f"COUNT(DISTINCT CASE WHEN o.type = 'employer' AND o.status = 'approved' AND u.persons > 0 "
         f"THEN u.org_id END) AS employers "
-        f"FROM stat_unit_person u JOIN ({subtree}) o ON o.id = u.org_id GROUP BY u.series_id"), params))
-    put(db.session.execute(text(
-        f"SELECT u.series_id, {_sums()} FROM stat_unit_credit u JOIN ({subtree}) o ON o.id = u.org_id "
-        f"WHERE u.year = :year GROUP BY u.series_id"), params))
-    return figures
+        f"FROM stat_unit_person u JOIN o ON o.id = u.org_id WHERE u.series_id >= 0 GROUP BY u.series_id), "
+        f"cc AS (SELECT u.series_id, {sums} FROM stat_unit_credit u JOIN o ON o.id = u.org_id "
+        f"WHERE u.year = :year AND u.series_id >= 0 GROUP BY u.series_id), "
+        f"s AS (SELECT series_id FROM pc UNION SELECT series_id FROM cc) "
+        f"SELECT s.series_id, pc.persons, pc.employers, {picked} FROM s "
+        f"LEFT JOIN pc ON pc.series_id = s.series_id LEFT JOIN cc ON cc.series_id = s.series_id"), params), "series_id")
 
 
 def _org_totals(org: Organisation) -> dict:
