@@ -65,8 +65,8 @@ class StatUnitCredit(Model):
 
     __tablename__ = "stat_unit_credit"
 
-    org_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     series_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     learners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     online_learners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
