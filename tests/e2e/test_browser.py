@@ -154,7 +154,7 @@ def test_list_filter_picks_an_employer_by_search_and_keeps_it(browser, server):
 
     _login(browser, server, "42010219900601003X", "Demo@2026", "主管部门")
     browser.get(server + "/persons/list/")
-    _click_when_visible(browser, By.PARTIAL_LINK_TEXT, "查询")  # open the 查询 panel
+    _click_when_visible(browser, By.CSS_SELECTOR, "a.accordion-toggle[href='#accordion1_href']")  # open the 查询 panel (the menu's 查询统计 says 查询 too)
     _click_when_visible(browser, By.CSS_SELECTOR, "#filter_form .dropdown-toggle")
     _click_when_visible(browser, By.CSS_SELECTOR, "a.filter[name='employer']")
     _wait(browser).until(lambda d: d.find_elements(
