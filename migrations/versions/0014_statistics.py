@@ -80,7 +80,21 @@ CHANGED = ("OLD.status IS DISTINCT FROM NEW.status OR OLD.employer_id IS DISTINC
 #: one row per unit and series, and one more per unit for all its series (series_id -1)
 WHOLE = "(SELECT 0 AS whole UNION ALL SELECT 1)"
 
-TRIGGERS = ("stat_person_insert", "stat_person_delete", "stat_person_update")
+TRIGGERS = ("stat_person_insert", "stat_person_delete", "stat_person_update", "stat_person_delete_credit")
+
+
+def _recompute_units(units):
+    """Statements recomputing the learner rows of some units (``units``: SQL giving their ids) from the summaries:
+    after persons are deleted, whatever of their learning the rows still hold goes (their summaries went first)."""
+    cols = list(COUNTERS)
+    sums = ", ".join(f"SUM({_value(c)})" for c in cols)
+    inserts = [
+        f"INSERT INTO stat_unit_credit (org_id, year, series_id, {', '.join(cols)}) "
+        f"SELECT p.employer_id, s.year, {series}, {sums} FROM credit_summary s JOIN person p ON p.id = s.person_id "
+        f"WHERE p.employer_id IN ({units}) "
+        f"GROUP BY p.employer_id, s.year{'' if series == '-1' else ', ' + series}"
+        for series in ("COALESCE(p.title_series_id, 0)", "-1")]
+    return [f"DELETE FROM stat_unit_credit WHERE org_id IN ({units})"] + inserts
 
 
 def _postgresql():
@@ -109,6 +123,7 @@ def _postgresql():
                    "WHERE old_status = 'active' UNION ALL "
                    "SELECT new_org, new_series, 1 FROM changed WHERE new_status = 'active'")
     moved = "(SELECT * FROM changed WHERE old_org <> new_org OR old_series <> new_series)"
+    forget = ";\n  ".join(_recompute_units("SELECT DISTINCT employer_id FROM old_rows"))
     op.execute(f"""
 CREATE FUNCTION stat_person_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -119,6 +134,10 @@ END $$""")
 CREATE FUNCTION stat_person_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   {persons_delta.format(rows=old_active)};
+  -- the units lose what learning of the deleted persons their rows still hold (a refresh may have run first)
+  PERFORM pg_advisory_xact_lock(u.org_id, u.year) FROM (SELECT DISTINCT org_id, year FROM stat_unit_credit
+    WHERE org_id IN (SELECT employer_id FROM old_rows) ORDER BY org_id, year) u;
+  {forget};
   RETURN NULL;
 END $$""")
     op.execute(f"""
@@ -164,6 +183,11 @@ def _sqlite():
                f"BEGIN {_inc()}; {_inc('-1')}; END")
     op.execute(f"CREATE TRIGGER stat_person_delete AFTER DELETE ON person WHEN OLD.status = 'active' "
                f"BEGIN {_dec()}; {_dec('-1')}; END")
+    recompute = ";\n  ".join(_recompute_units("OLD.employer_id"))
+    op.execute(f"""CREATE TRIGGER stat_person_delete_credit AFTER DELETE ON person
+BEGIN
+  {recompute};
+END""")
     changed = CHANGED.replace("IS DISTINCT FROM", "IS NOT")
     op.execute(f"""CREATE TRIGGER stat_person_update AFTER UPDATE ON person WHEN {changed}
 BEGIN

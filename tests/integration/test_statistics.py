@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 YEAR = 2031
 
@@ -167,6 +167,16 @@ def test_aggregates_follow_person_changes_and_refreshes(app, world):
             summary.refresh([(world["p5"], YEAR)])
         total = comprehensive(_scope(world), YEAR).total.figures
         assert total["approved_records"] == 6 and aggregates.differences() == []
+        # a person deleted after their records and summaries (no refresh in between): the unit forgets them
+        from app.models import CreditSummary
+
+        with transaction():
+            db.session.execute(delete(CreditRecord).where(CreditRecord.person_id == world["p5"]))
+            db.session.execute(delete(CreditSummary).where(CreditSummary.person_id == world["p5"]))
+            db.session.execute(delete(Person).where(Person.id == world["p5"]))
+        total = comprehensive(_scope(world), YEAR).total.figures
+        assert total["approved_records"] == 3 and total["persons"] == 2
+        assert aggregates.differences() == []
 
 
 def test_stats_check_finds_tampering_and_rebuild_repairs(app, world):
