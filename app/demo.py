@@ -497,6 +497,9 @@ def wipe_product_data() -> None:
                   CreditRecord, Transfer, TrainingPlan, TrainingProgramme, WorkSummary,
                   WorkMaterial, Person):
         db.session.execute(delete(model))
+    from app.services.statistics import aggregates
+
+    aggregates.clear()  # the statistics aggregates of the persons and summaries just removed
     db.session.execute(delete(assoc_user_role))
     db.session.execute(delete(Account))
     db.session.execute(delete(InternalDepartment))

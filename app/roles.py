@@ -52,6 +52,8 @@ AREA_MENUS = {
     # 查询统计 (issue 13): 职称系列分布查询, 专技人员信息查询
     "TitleStatistics": ["Statistics", "Title series distribution"],
     "PersonQuery": ["Statistics", "Personnel information query"],
+    #: 查询统计 (issue 13)
+    "Statistics": ["Statistics", "Comprehensive statistics"],
 }
 
 #: permissions an area grants beyond its read/write and menus (the API docs are two FAB views)
@@ -80,7 +82,7 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("Job", "read"),
                   ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
                   ("CreditSettings", "write"), ("Certificate", "read"), ("TitleStatistics", "read"),
-                  ("PersonQuery", "read")],
+                  ("PersonQuery", "read"), ("Statistics", "read")],
     },
     SUPERVISORY: {
         "areas": [("Organisation", "write"), ("InternalDepartment", "write"), ("Account", "write"),
@@ -88,7 +90,8 @@ ROLE_TEMPLATES: dict[str, dict] = {
                   ("CustomRole", "write"), ("Subordinate", "write"), ("AuditLog", "read"),
                   ("Review", "write"), ("Attachment", "read"), ("Job", "read"),
                   ("Transfer", "write"), ("WorkMaterial", "write"), ("TrainingProgramme", "read"),
-                  ("Certificate", "read"), ("TitleStatistics", "read"), ("PersonQuery", "read")],
+                  ("Certificate", "read"), ("TitleStatistics", "read"), ("PersonQuery", "read"),
+                  ("Statistics", "read")],
     },
     EMPLOYER: {
         "areas": [("Organisation", "read"), ("InternalDepartment", "write"), ("Account", "read"),
@@ -263,6 +266,7 @@ def _area_labels() -> dict:
         "CreditDeclaration": _l("Credit hours declaration"),
         "Certificate": _l("Certificate query and printing"),
         "TitleStatistics": _l("Title series distribution"), "PersonQuery": _l("Personnel information query"),
+        "Statistics": _l("Comprehensive continuing education statistics"),
     }
 
 

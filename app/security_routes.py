@@ -224,6 +224,10 @@ ROUTES: dict[str, RouteRule] = {
     "CreditImportView.commit": _p("can_write CreditDeclaration", "own"),
     "CreditImportView.cancel": _p("can_write CreditDeclaration", "own"),
     "CreditImportApi.import_records": _api("can_write CreditDeclaration", "scoped"),
+    # ---------------------------------------------------------------- 查询统计 (issue 13)
+    "ComprehensiveStatisticsView.index": _p("can_read Statistics", "scoped"),
+    "ComprehensiveStatisticsView.export": _p("can_read Statistics", "scoped"),
+    "StatisticsApi.comprehensive": _api("can_read Statistics", "scoped"),
 }
 
 

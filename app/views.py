@@ -67,6 +67,10 @@ def register_views(appbuilder) -> None:
     from app.api.credit import CreditImportApi
     credit_declaring.register(appbuilder)
     appbuilder.add_api(CreditImportApi)
+    # --- 查询统计 (issue 13): 继教综合统计查询, its export and REST endpoint, the aggregates' hook and commands ---
+    from app.admin import statistics
+
+    statistics.register(appbuilder)
     # --- 查询统计: 职称系列分布查询, 专技人员信息查询 (issue 13) ---
     from app.admin import query_statistics
 

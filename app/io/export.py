@@ -39,6 +39,8 @@ class ExportSpec:
     count: Callable[[int], int]
     widths: Optional[Sequence[float]] = None
     extra: dict = field(default_factory=dict)
+    #: a header of several rows with merged cells: (first_row, first_col, last_row, last_col, text), 0-based
+    header_cells: Optional[Sequence[tuple]] = None
 
 
 #: source name -> function(actor, params) -> ExportSpec
@@ -144,7 +146,8 @@ def write_export(spec: ExportSpec, progress: Optional[Callable[[int], None]] = N
     note = _("Only the first %(n)d rows were exported; narrow the filters", n=limit)
     try:
         written = write_rows(path, title=spec.title, headers=spec.headers, rows=prefetched(spec.rows, limit),
-                             widths=spec.widths, limit=limit, note=note, progress=progress)
+                             widths=spec.widths, limit=limit, note=note, progress=progress,
+                             header_cells=spec.header_cells)
     except BaseException:
         os.remove(path)
         raise

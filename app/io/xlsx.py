@@ -75,8 +75,16 @@ def unique_headers(headers: Sequence[str]) -> list[str]:
 
 def write_rows(path: str, *, title: str, headers: Sequence[str], rows: Iterable[Sequence],
                widths: Optional[Sequence[float]] = None, limit: Optional[int] = None,
-               note: Optional[str] = None, progress: Optional[Callable[[int], None]] = None) -> int:
-    """Write a header row and the rows (at most ``limit``; then ``note`` as a last row). Returns rows written."""
+               note: Optional[str] = None, progress: Optional[Callable[[int], None]] = None,
+               header_cells: Optional[Sequence[tuple]] = None) -> int:
+    """Write a header row and the rows (at most ``limit``; then ``note`` as a last row). Returns rows written.
+
+    ``header_cells``: a header of several rows with merged cells instead, as ``(first_row, first_col,
+    last_row, last_col, text)`` (0-based; a single cell has first == last); see ``write_merged_header``.
+    """
+    if header_cells:
+        return write_merged_header(path, title=title, header_cells=header_cells, rows=rows, widths=widths,
+                                   limit=limit, note=note, progress=progress)
     from rustpy_xlsxwriter import write_worksheet
 
     keys = unique_headers(headers)
@@ -108,3 +116,60 @@ def write_rows(path: str, *, title: str, headers: Sequence[str], rows: Iterable[
     if progress is not None:
         progress(count[0])
     return count[0]
+
+
+#: most data rows a sheet with a merged header takes (statistics tables: one row per department or series)
+MERGED_HEADER_MAX_ROWS = 10_000
+
+
+def write_merged_header(path: str, *, title: str, header_cells: Sequence[tuple], rows: Iterable[Sequence],
+                        widths: Optional[Sequence[float]] = None, limit: Optional[int] = None,
+                        note: Optional[str] = None, progress: Optional[Callable[[int], None]] = None) -> int:
+    """A sheet whose header spans several rows with merged cells (统计表: 当年总学习人数 over three columns).
+
+    The Rust writer cannot merge within or below its header row, so these small tables are written with
+    openpyxl; every string is still a text cell (never a formula) and the header rows stay frozen.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    limit = min(limit or MERGED_HEADER_MAX_ROWS, MERGED_HEADER_MAX_ROWS)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = sheet_name(title)
+    bold, centred = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
+    height = max(c[2] for c in header_cells) + 1
+
+    def put(row: int, col: int, value):
+        target = sheet.cell(row=row + 1, column=col + 1)
+        value = cell(value)
+        target.value = value
+        if isinstance(value, str):
+            target.data_type = "s"  # text, never a formula
+        return target
+
+    for first_row, first_col, last_row, last_col, text in header_cells:
+        target = put(first_row, first_col, str(text))
+        target.font, target.alignment = bold, centred
+        if (first_row, first_col) != (last_row, last_col):
+            sheet.merge_cells(start_row=first_row + 1, start_column=first_col + 1,
+                              end_row=last_row + 1, end_column=last_col + 1)
+    count = 0
+    for row in rows:
+        if count >= limit:
+            if note:
+                put(height + count, 0, note)
+            break
+        for col, value in enumerate(row):
+            put(height + count, col, value)
+        count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
+    for index, width in enumerate(widths or []):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = width
+    sheet.freeze_panes = sheet.cell(row=height + 1, column=1)
+    book.save(path)
+    if progress is not None:
+        progress(count)
+    return count

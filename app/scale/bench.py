@@ -40,6 +40,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from sqlalchemy import event, select, text, update
 
+from app.scale.bench_stats import STATS_TARGETS
 from app.services.transaction import commit as transaction_commit
 from config import Config
 
@@ -70,6 +71,8 @@ TARGETS = {
     "person query p1 (mid)": (40, None),
     "person query p1 (province)": (40, None),
 }
+# issue 13: 继教综合统计查询 (app/scale/bench_stats.py)
+TARGETS.update(STATS_TARGETS)
 #: the review lists of issue 11 (measured page 1 as the mid-level admin)
 PLAN_REVIEW_LISTS = ("training_plan", "training_programme", "work_summary", "transfer", "work_material")
 FORM_TARGET_MS = 40
@@ -485,6 +488,10 @@ class Bench:
         # 电子证书 (issue 13): verification page, one PDF, 1,000 certificates in one PDF
         from app.scale.certificates import certificate_cases
         cases += certificate_cases(self)
+        # 查询统计 (issue 13)
+        from app.scale.bench_stats import stats_cases
+
+        cases += stats_cases(self)
         # last: the batches write (and put back) rows, which leaves dead tuples behind
         cases += self.batch_cases()
         cases += self.transfer_batch_cases()

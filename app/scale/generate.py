@@ -1094,6 +1094,10 @@ def _register_feature_steps() -> None:
     from app.scale import certificates
 
     certificates.register()
+    # keep last: the statistics aggregates are rebuilt from what every other step loaded
+    from app.scale import statistics
+
+    statistics.register()
 
 
 # ---------------------------------------------------------------------------------------------------

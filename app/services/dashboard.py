@@ -43,6 +43,8 @@ class Summary:
     todos: list = field(default_factory=list)
     #: (count key, label) of the figures that mean something for this organisation
     tiles: list = field(default_factory=list)
+    #: this year's 合格率 of the direct subordinate departments (查询统计), for the chart; None: no chart
+    qualification: dict | None = None
 
 
 def tiles_for(org: Organisation | None) -> list:
@@ -129,4 +131,8 @@ def summary(user) -> Summary:
         (kind, kind.count(scope, user.id)) for kind in TASK_REGISTRY.values()
         if kind.area is None or ("can_read", kind.area) in perms
     ]
+    if ("can_read", "Statistics") in perms:
+        from app.services.statistics.comprehensive import qualification_chart
+
+        result.qualification = qualification_chart(scope)
     return result

@@ -83,7 +83,7 @@ ACCOUNT_MANAGEMENT = [
 #: 年度工作材料报送 (manual 5.3): the own materials first, then those of the departments below
 WORK_MATERIALS = ("年度工作材料报送", [(None, ["年度工作材料报送", "年度工作材料审核"])])
 #: 查询统计 (manual 5.4)
-STATISTICS = ("查询统计", [(None, ["职称系列分布查询", "专技人员信息查询", "电子证书查询打印"])])
+STATISTICS = ("查询统计", [(None, ["继教综合统计查询", "职称系列分布查询", "专技人员信息查询", "电子证书查询打印"])])
 
 
 def _with_audit_log(groups):
@@ -125,7 +125,10 @@ def test_an_employer_unit_sees_its_own_unit_and_people(client_for):
         ("人员管理", ["本单位专技人员"]),
         ("人员调转", ["人员调入审核", "人员调出", "调转记录"]),
         ("培训计划申报", ["培训计划申报"]),
-    ]), ("学时学分", [(None, ["学时申报"])]), STATISTICS, ("我的任务", [(None, ["我的任务"])])]
+    ]), ("学时学分", [(None, ["学时申报"])]),
+        # a unit has no subordinate departments: no 继教综合统计查询
+        ("查询统计", [(None, ["职称系列分布查询", "专技人员信息查询", "电子证书查询打印"])]),
+        ("我的任务", [(None, ["我的任务"])])]
 
 
 def test_a_training_base_sees_its_own_base(client_for):

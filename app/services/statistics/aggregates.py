@@ -1,0 +1,154 @@
+"""The per-unit statistics aggregates: kept in the transaction of every change, checked and rebuilt from scratch.
+
+* persons per unit and title series: database triggers on ``person`` (migration 0014);
+* learners per unit, year and title series: ``on_summaries_changed``, registered in the credit summaries'
+  ``AFTER_REFRESH``: the touched (unit, year) groups are recomputed set-based from ``credit_summary`` joined to
+  ``person`` (one index range of the unit's persons), after taking a transaction-level lock per group in a fixed
+  order on PostgreSQL, so two concurrent refreshes of one unit serialise and the second sums what the first
+  committed (READ COMMITTED: a new snapshot per statement).
+
+``differences`` recomputes everything from ``person`` and ``credit_summary`` and lists the rows that disagree
+(``flask stats-check``); ``rebuild`` replaces both tables (``flask stats-rebuild``, and the scale generator).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models_statistics import ALL_SERIES, CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, counter_sql  # noqa: F401
+
+COUNTERS = tuple(CREDIT_COUNTERS)
+_CHUNK = 2000
+
+
+def _is_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _values(rows: list, names: tuple) -> tuple[str, dict]:
+    params, parts = {}, []
+    for i, row in enumerate(rows):
+        keys = []
+        for name, value in zip(names, row):
+            params[f"{name}{i}"] = int(value)
+            keys.append(f":{name}{i}")
+        parts.append(f"({', '.join(keys)})")
+    return ", ".join(parts), params
+
+
+def _vtable(values: str, names: tuple, alias: str = "v") -> str:
+    """A VALUES list as a table with named columns on both dialects."""
+    if _is_postgres():
+        return f"(VALUES {values}) AS {alias}({', '.join(names)})"
+    cols = ", ".join(f"column{i + 1} AS {n}" for i, n in enumerate(names))
+    return f"(SELECT {cols} FROM (VALUES {values})) AS {alias}"
+
+
+def credit_select(where: str = "") -> str:
+    """SELECT org_id, year, series_id, <counters> summed from credit_summary s ⨝ person p [WHERE ...]: one row per
+    unit, year and series, and one per unit and year for all series (series_id -1)."""
+    sums = ", ".join(f"SUM({counter_sql(c)}) AS {c}" for c in COUNTERS)
+    return " UNION ALL ".join(
+        f"SELECT p.employer_id AS org_id, s.year AS year, {series} AS series_id, {sums} "
+        f"FROM credit_summary s JOIN person p ON p.id = s.person_id {where} "
+        f"GROUP BY p.employer_id, s.year{'' if series == ALL_SERIES_SQL else ', ' + series}"
+        for series in ("COALESCE(p.title_series_id, 0)", ALL_SERIES_SQL))
+
+
+ALL_SERIES_SQL = str(ALL_SERIES)
+PERSON_SELECT = " UNION ALL ".join(
+    f"SELECT employer_id AS org_id, {series} AS series_id, COUNT(*) AS persons FROM person "
+    f"WHERE status = 'active' GROUP BY employer_id{'' if series == ALL_SERIES_SQL else ', ' + series}"
+    for series in ("COALESCE(title_series_id, 0)", ALL_SERIES_SQL))
+
+
+def groups_of(pairs: list) -> list[tuple[int, int]]:
+    """(unit, year) groups of (person_id, year) pairs: the persons' current units."""
+    groups: set = set()
+    for start in range(0, len(pairs), _CHUNK):
+        values, params = _values(pairs[start:start + _CHUNK], ("p", "y"))
+        groups.update(tuple(r) for r in db.session.execute(text(
+            f"SELECT DISTINCT person.employer_id, v.year FROM {_vtable(values, ('person_id', 'year'))} "
+            f"JOIN person ON person.id = v.person_id"), params))
+    return sorted(groups)
+
+
+def recompute_groups(groups: Iterable[tuple[int, int]]) -> int:
+    """Recompute the learner counts of (unit, year) groups from the summaries."""
+    groups = sorted(set((int(o), int(y)) for o, y in groups))
+    postgres = _is_postgres()
+    cols = ", ".join(COUNTERS)
+    for start in range(0, len(groups), _CHUNK):
+        chunk = groups[start:start + _CHUNK]
+        values, params = _values(chunk, ("o", "y"))
+        table = _vtable(values, ("org_id", "year"))
+        if postgres:
+            # one lock per (unit, year), in order: concurrent refreshes of one unit take turns
+            db.session.execute(text(
+                f"SELECT pg_advisory_xact_lock(v.org_id, v.year) FROM {table} ORDER BY v.org_id, v.year"), params)
+        db.session.execute(text(
+            f"DELETE FROM stat_unit_credit WHERE EXISTS (SELECT 1 FROM {table} "
+            f"WHERE v.org_id = stat_unit_credit.org_id AND v.year = stat_unit_credit.year)"), params)
+        db.session.execute(text(
+            f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) "
+            + credit_select(f"JOIN {table} ON p.employer_id = v.org_id AND s.year = v.year")), params)
+    return len(groups)
+
+
+def on_summaries_changed(pairs: list) -> None:
+    """``AFTER_REFRESH`` hook: the units of the refreshed persons are recomputed for those years."""
+    recompute_groups(groups_of(pairs))
+
+
+def rebuild() -> dict:
+    """Replace both aggregates by a recomputation (set-based)."""
+    cols = ", ".join(COUNTERS)
+    db.session.execute(text("DELETE FROM stat_unit_person"))
+    db.session.execute(text(f"INSERT INTO stat_unit_person (org_id, series_id, persons) {PERSON_SELECT}"))
+    db.session.execute(text("DELETE FROM stat_unit_credit"))
+    db.session.execute(text(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) {credit_select()}"))
+    return {"stat_unit_person": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_person")),
+            "stat_unit_credit": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_credit"))}
+
+
+def clear() -> None:
+    """Empty both aggregates (the demo reset removes every person and summary)."""
+    db.session.execute(text("DELETE FROM stat_unit_person"))
+    db.session.execute(text("DELETE FROM stat_unit_credit"))
+
+
+def differences(limit: int = 20) -> list[dict]:
+    """Rows whose stored counts differ from a recomputation (zero rows and missing rows are the same)."""
+    found = []
+    person = db.session.execute(text(
+        f"SELECT org_id, series_id, SUM(persons) AS diff FROM ("
+        f"SELECT org_id, series_id, persons FROM ({PERSON_SELECT}) e "
+        f"UNION ALL SELECT org_id, series_id, -persons FROM stat_unit_person) d "
+        f"GROUP BY org_id, series_id HAVING SUM(persons) <> 0 ORDER BY org_id, series_id LIMIT :limit"),
+        {"limit": limit})
+    found += [{"table": "stat_unit_person", "org_id": r.org_id, "series_id": r.series_id,
+               "differences": {"persons": int(r.diff)}} for r in person]
+    negated = ", ".join(f"-{c}" for c in COUNTERS)
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+    nonzero = " OR ".join(f"SUM({c}) <> 0" for c in COUNTERS)
+    credit = db.session.execute(text(
+        f"SELECT org_id, year, series_id, {sums} FROM ("
+        f"SELECT org_id, year, series_id, {', '.join(COUNTERS)} FROM ({credit_select()}) e "
+        f"UNION ALL SELECT org_id, year, series_id, {negated} FROM stat_unit_credit) d "
+        f"GROUP BY org_id, year, series_id HAVING {nonzero} ORDER BY org_id, year, series_id LIMIT :limit"),
+        {"limit": limit})
+    for r in credit:
+        m = r._mapping
+        found.append({"table": "stat_unit_credit", "org_id": m["org_id"], "year": m["year"],
+                      "series_id": m["series_id"],
+                      "differences": {c: int(m[c]) for c in COUNTERS if m[c]}})
+    return found[:limit]
+
+
+def register() -> None:
+    from app.services.credit import summary
+
+    if on_summaries_changed not in summary.AFTER_REFRESH:
+        summary.AFTER_REFRESH.append(on_summaries_changed)
