@@ -99,8 +99,7 @@ class PersonQueryView(BaseView):
         # deep pages are for narrowing the search, not for paging a province: at most the counted rows
         cap = service.count_cap(filters)
         page = max(0, min(page, cap // size))
-        count = service.count_persons(scope, filters, cap)
-        rows = db.session.execute(service.person_rows(scope, filters, offset=page * size, limit=size)).all()
+        count, rows = service.person_page(scope, filters, cap, page * size, size)
         with_year = filters.year is not None
         results = list(zip((row[0] for row in rows), service.Labels().rows(rows, with_year)))
         pages = max(1, (min(count, cap) + size - 1) // size)

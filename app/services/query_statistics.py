@@ -22,6 +22,7 @@ from app.interface import parse_id
 from app.models import (CreditRequirement, CreditSummary, CreditVerification, Gender, InternalDepartment,
                         Organisation, Person, PersonStatus, ReviewKind, ReviewRequest, ReviewStatus, TitleLevel,
                         TitleSeries)
+from app.replica import on_replica
 from app.scope import Scope, apply_scope
 
 #: page sizes the person query offers (bounded: a page never reads more than 100 rows)
@@ -148,6 +149,7 @@ def count_by_series_level(scope: Scope, filters: DistributionFilters) -> list[tu
     return list(db.session.execute(stmt).all())
 
 
+@on_replica()
 def title_distribution(scope: Scope, filters: DistributionFilters) -> Distribution:
     """Persons by 职称系列 × 职称级别, series sorted by persons (then the national order), with shares."""
     counts = count_by_series_level(scope, filters)
@@ -341,6 +343,13 @@ class YearHours:
     @property
     def total_hours(self) -> int:
         return self.public_hours + self.professional_hours
+
+
+@on_replica()
+def person_page(scope: Scope, filters: PersonFilters, cap: int, offset: int, size: int) -> tuple[int, list]:
+    """The (capped) count and one page of rows: report reads, answered by the replica when there is one."""
+    count = count_persons(scope, filters, cap)
+    return count, db.session.execute(person_rows(scope, filters, offset=offset, limit=size)).all()
 
 
 def person_in_scope(scope: Scope, person_id) -> Person:

@@ -131,3 +131,13 @@ def test_on_replica_decorates_statistics_functions(app, replica):
     with app.app_context():
         assert name_of(pk) == REPLICA_ONLY
         assert db.session.scalar(select(Person.name).where(Person.id == pk)) != REPLICA_ONLY
+
+
+def test_the_statistics_pages_read_the_replica(app, replica, client_for):
+    """查询统计: the personnel query answers from the replica (a name only the replica has is found)."""
+    pk, old = _rename_in_replica(replica)
+    client = client_for(PROVINCE_ID)
+    page = client.get("/statistics/persons/list/?" + f"q={REPLICA_ONLY}").get_data(as_text=True)
+    assert REPLICA_ONLY in page
+    page = client.get(f"/statistics/persons/list/?q={old}").get_data(as_text=True)
+    assert f"/statistics/persons/show/{pk}" not in page

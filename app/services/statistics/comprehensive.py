@@ -27,6 +27,7 @@ from app.errors import AppError, NotFound
 from app.extensions import db
 from app.models import Organisation, OrganisationType, TitleSeries
 from app.models_statistics import ALL_SERIES, NO_SERIES
+from app.replica import on_replica
 from app.scope import Scope
 from app.services.statistics.aggregates import COUNTERS
 
@@ -229,6 +230,7 @@ def _filled(figures: Optional[dict], blank=()) -> dict:
     return {name: (None if name in blank else int(figures.get(name, 0) or 0)) for name in FIGURES}
 
 
+@on_replica()
 def comprehensive(scope: Scope, year, org=None, by_series: bool = False) -> Table:
     """The table a viewer asked for (year and department checked: 400 / 404)."""
     year = parse_year(year)
@@ -293,6 +295,7 @@ def export_rows(table: Table):
     yield ["", table.total.label] + [("—" if v is None else v) for v in table.total.values()]
 
 
+@on_replica()
 def qualification_chart(scope: Scope) -> dict | None:
     """The dashboard chart: this year's 合格率 (percent, 2 decimals) of each direct subordinate department."""
     if scope.is_none:
