@@ -29,6 +29,13 @@ def database_url(url: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """Pool options of an engine: PostgreSQL pings a pooled connection before handing it out."""
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "pool_recycle": 1800, "connect_args": {"connect_timeout": 5}}
+    return {}
+
+
 def _env_flag(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -49,6 +56,11 @@ class Config:
         os.environ.get("DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "jijiao.db"))
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    #: extra engine options; create_app adds engine_options(the URL): on PostgreSQL pooled connections are
+    #: tested before use, so a database restart fails only the requests made while it was down
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: read-only report work (exports, statistics) reads here when set (app/replica.py); unset: the primary
+    DATABASE_REPLICA_URL = database_url(os.environ.get("DATABASE_REPLICA_URL", ""))
 
     # Security
     AUTH_TYPE = AUTH_DB
@@ -58,7 +70,13 @@ class Config:
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "20 per minute")
     RATELIMIT_ENABLED = True
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    #: rate-limit counters live in the shared Redis when there is one (several hosts count together)
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    #: Redis gone: count in this process's memory instead and never fail the request for it
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    #: a dead Redis costs a request at most half a second, not a hang
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     #: failed logins before the account is locked, and for how long
     LOGIN_MAX_FAILURES = 5
@@ -137,12 +155,32 @@ class Config:
     #: modules with more @task functions, comma-separated (the product's own are always loaded)
     JOB_MODULES = [m for m in os.environ.get("JOB_MODULES", "").split(",") if m]
 
+    # Several app hosts (docs/production.md)
+    #: shared state of the hosts: rate limits, cache generations, the job queue; unset: process memory
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    #: where files live: "local" (STORAGE_ROOT) or "s3" (an S3-compatible object store)
+    STORAGE_BACKEND = os.environ.get("STORAGE_BACKEND", "local").strip().lower() or "local"
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+    #: networks that may read /metrics without signing in (the province admin always may)
+    METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx in front: 1)
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
+    #: "json": one JSON object per log line (production); "text": plain lines
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+
 
 class TestConfig(Config):
     TESTING = True
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    #: the suite never inherits the shell's shared services; tests that need them set them
+    DATABASE_REPLICA_URL = ""
+    REDIS_URL = ""
+    RATELIMIT_STORAGE_URI = "memory://"
+    STORAGE_BACKEND = "local"
     RATELIMIT_ENABLED = False
     AUTH_RATE_LIMITED = False
     #: the test client and the browser tests speak plain HTTP

@@ -26,6 +26,12 @@ def create_app(config=None) -> Flask:
     app = Flask(__name__, instance_path=INSTANCE_DIR)
     _bounded_integer_urls(app)
     app.config.from_object(load_config(config))
+    _engine_options(app)
+    _trusted_proxies(app)
+    from app.logs import configure_logging, register_request_ids
+
+    configure_logging(app)
+    register_request_ids(app)
     _compile_catalog(app.config["BABEL_TRANSLATION_DIRECTORIES"])
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_complexity
     _ensure_sqlite_folder(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -34,6 +40,12 @@ def create_app(config=None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    from app.replica import configure as configure_replica
+    from app.storage import storage_from_config
+
+    configure_replica(app, app.config.get("DATABASE_REPLICA_URL"))
+    # a wrong STORAGE_BACKEND fails here, at start-up, not at the first upload
+    app.extensions["jijiao_storage"] = storage_from_config(app.config, app.instance_path)
     with app.app_context():
         appbuilder = AppBuilder(security_manager_class=AppSecurityManager, update_perms=False)
         appbuilder.init_app(app, db.session)
@@ -59,7 +71,28 @@ def create_app(config=None) -> Flask:
     register_credentials(app)
     cli.register(app)
     app.before_request(_require_password_change)
+    from app.ops import register_ops
+
+    register_ops(app)
     return app
+
+
+def _engine_options(app: Flask) -> None:
+    """The pool options the database URL needs (config.engine_options) under any the config sets."""
+    from config import engine_options
+
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(app.config["SQLALCHEMY_DATABASE_URI"]),
+                                               **(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})}
+
+
+def _trusted_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies (nginx: 1) the client address and scheme come from their
+    X-Forwarded-For/-Proto headers: rate limits, audit addresses and METRICS_ALLOW see the real client."""
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _ensure_sqlite_folder(url: str) -> None:
@@ -116,6 +149,8 @@ def _compile_catalog(directory: str) -> None:
 
 def _require_password_change():
     """After an admin reset, the user must choose a new password before anything else."""
+    if (request.endpoint or "").startswith("ops."):
+        return None  # probes and metrics never load the user (no database behind /healthz)
     user = g.get("user")
     if user is None or not getattr(user, "is_authenticated", False):
         return None

@@ -128,8 +128,15 @@ def error_response(status: int, message: str):
     if is_api_request():
         response = jsonify(message=message)
         response.status_code = status
+        if status == 503:
+            response.headers["Retry-After"] = "5"
         return response
     from flask import current_app
+
+    if status == 503:
+        # the database (or another service) may be away: a page that needs neither the user nor the menu
+        return render_template("errors/unavailable.html", status=status, title=str(TITLES[503]),
+                               message=message), status, {"Retry-After": "5"}
 
     return render_template(
         "errors/error.html", status=status, title=str(TITLES.get(status, TITLES[400])), message=message,
@@ -165,14 +172,41 @@ def handle_http_error(exc: HTTPException):
     return response
 
 
-def handle_database_unavailable(exc: Exception):
-    from app.extensions import db
+def outage(exc: BaseException) -> bool:
+    """Whether a service the request needs went away (database, Redis, file store): retry later, a 503.
 
-    log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+    SQLAlchemy's OperationalError/DisconnectionError/InterfaceError (connection refused or lost, server
+    restarting), Redis connection errors and timeouts, and the object store's endpoint, connection and
+    timeout errors or its own 5xx answers. The transaction rolled back; nothing was changed.
+    """
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+
+    if isinstance(exc, (OperationalError, DisconnectionError, InterfaceError)):
+        return True
     try:
-        db.session.rollback()
-    except Exception:  # pragma: no cover - the connection is gone already
-        db.session.remove()
+        import redis.exceptions as redis_errors
+
+        if isinstance(exc, (redis_errors.ConnectionError, redis_errors.TimeoutError)):
+            return True
+    except ImportError:  # pragma: no cover - redis is pinned
+        pass
+    try:
+        import botocore.exceptions as boto_errors
+
+        if isinstance(exc, (boto_errors.ConnectionError, boto_errors.HTTPClientError)):
+            return True
+        if isinstance(exc, boto_errors.ClientError):
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+            return int(status) >= 500
+    except ImportError:  # pragma: no cover - boto3 is pinned
+        pass
+    return False
+
+
+def handle_database_unavailable(exc: Exception):
+    """503 with "please retry" for an outage (``outage``), on pages and the API; never a 500."""
+    log.warning("service unavailable on %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+    _rollback()
     return error_response(503, str(Unavailable.default_message))
 
 
@@ -197,8 +231,11 @@ def _rollback() -> None:
 
     try:
         db.session.rollback()
-    except Exception:  # pragma: no cover - the connection is gone already
-        db.session.remove()
+    except Exception:  # noqa: BLE001 - the connection is gone already
+        try:
+            db.session.remove()
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def handle_unexpected(exc: Exception):
@@ -207,6 +244,8 @@ def handle_unexpected(exc: Exception):
 
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
+    if outage(exc):
+        return handle_database_unavailable(exc)
     if malformed_input(exc):
         log.warning("malformed input on %s %s: %s", request.method, request.path, exc)
         _rollback()
@@ -233,6 +272,10 @@ def api_exception_response(api, exc: BaseException):
         _rollback()
         response = handle_http_error(exc)
         return response if not isinstance(response, HTTPException) else api.response(exc.code, message=str(exc))
+    if outage(exc):
+        log.warning("service unavailable on %s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        _rollback()
+        return api.response(503, message=str(Unavailable.default_message))
     if malformed_input(exc):
         log.warning("malformed input on %s %s: %s", request.method, request.path, exc)
         _rollback()
@@ -366,14 +409,14 @@ def log_api_refusal(response):
 
 def register_error_handlers(app: Flask) -> None:
     """Registered once in create_app; views and APIs raise, never triage."""
-    from sqlalchemy.exc import DisconnectionError, OperationalError
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
     app.after_request(log_api_refusal)
     app.before_request(check_api_request)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
-    app.register_error_handler(DisconnectionError, handle_database_unavailable)
+    for outage_class in (OperationalError, DisconnectionError, InterfaceError):
+        app.register_error_handler(outage_class, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
 

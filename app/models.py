@@ -430,6 +430,12 @@ def _copy_employer_path(mapper, connection, person: Person) -> None:
 # --------------------------------------------------------------------------
 
 
+def _current_request_id() -> Optional[str]:
+    from app.logs import current_request_id
+
+    return current_request_id()
+
+
 class AuditLog(Model):
     """One row per change anyone makes: who, what, to which object, before/after."""
 
@@ -456,6 +462,8 @@ class AuditLog(Model):
     to_state: Mapped[Optional[str]] = mapped_column(String(20))
     ip: Mapped[Optional[str]] = mapped_column(String(45))
     created_on: Mapped[datetime.datetime] = mapped_column(DateTime, default=_now, nullable=False)
+    #: the request (or the job a request started) that made the change: finds its log lines (app/logs.py)
+    request_id: Mapped[Optional[str]] = mapped_column(String(64), default=_current_request_id)
 
     actor: Mapped[Optional[Account]] = relationship(foreign_keys=[actor_id])
 

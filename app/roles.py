@@ -180,6 +180,9 @@ def sync_roles(appbuilder) -> dict[str, int]:
             ]
             role.permissions = pvms
             counts[name] = len(pvms)
+    from app.shared import bump
+
+    bump("menu")  # menus are rendered from the permissions: every host renders them again
     return counts
 
 

@@ -58,6 +58,12 @@ ROUTES: dict[str, RouteRule] = {
     "LookupView.lookup": RouteRule("signed-in", "scoped"),
     "ChangePasswordView.this_form_get": _p("can_write ChangePassword", "own"),
     "ChangePasswordView.this_form_post": _p("can_write ChangePassword", "own"),
+    # ---------------------------------------------------------------- operations (app/ops.py)
+    "ops.healthz": PUBLIC,  # "ok": no data at all
+    "ops.readyz": PUBLIC,   # "ok"/"error"/"off" per dependency: no data
+    # counters only; readable from METRICS_ALLOW networks (the test client's 127.0.0.1 by default) or by the
+    # province admin, a 404 for anyone else (tests/web/test_ops.py)
+    "ops.metrics": PUBLIC,
     # ---------------------------------------------------------------- public registration (manual 1)
     "RegistrationView.supervisory": RouteRule("public", "approved"),
     "RegistrationView.parents": RouteRule("public", "approved"),

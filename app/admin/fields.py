@@ -30,22 +30,29 @@ class StrictQuerySelectMultipleField(QuerySelectMultipleField):
 # ---------------------------------------------------------------- small reference tables, cached
 #: seconds a reference table's (id, name) list is reused before it is read again
 REFERENCE_TTL = 300
+#: tables whose changes bump the shared "reference" generation (every host reads them again)
+REFERENCE_TABLES = {"title_series", "title_level"}
 _reference_cache: dict = {}
 
 
 def reference_choices(model) -> list[tuple[str, str]]:
-    """(id, name) of a small reference table, read at most every REFERENCE_TTL seconds per process."""
+    """(id, name) of a small reference table, read at most every REFERENCE_TTL seconds per process, and
+    again on every host as soon as a change to a reference table commits anywhere."""
     from sqlalchemy import select
 
     from app.extensions import db
+    from app.shared import generation
 
-    cached = _reference_cache.get(model)
+    key = (model, generation("reference"))
+    cached = _reference_cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
     order = getattr(model, "sort_order", model.id)
     rows = db.session.execute(select(model.id, model.name).order_by(order)).all()
     choices = [(str(pk), name) for pk, name in rows]
-    _reference_cache[model] = (time.monotonic() + REFERENCE_TTL, choices)
+    if len(_reference_cache) > 64:
+        _reference_cache.clear()
+    _reference_cache[key] = (time.monotonic() + REFERENCE_TTL, choices)
     return choices
 
 

@@ -1,4 +1,9 @@
-"""The main menu depends only on the viewer's kind and permissions: render it once per pair."""
+"""The main menu depends only on the viewer's kind and permissions: render it once per pair.
+
+The permission set is read from the database on every request, so a role change shows on every host at
+once; the key also carries the shared "menu" generation (app/shared.py), which ``sync-roles`` and role
+edits bump, so no host keeps a menu rendered from an older registration.
+"""
 from __future__ import annotations
 
 from flask import current_app, g
@@ -14,7 +19,9 @@ def cached_menu() -> Markup:
     appbuilder = current_app.appbuilder
     user = g.get("user")
     kind = tree_kind(user)
-    key = (kind, appbuilder.sm._permission_set(user))
+    from app.shared import generation
+
+    key = (kind, appbuilder.sm._permission_set(user), generation("menu"))
     html = _menu_cache.get(key)
     if html is None:
         template = current_app.jinja_env.get_template("navigation/menu.html")

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from app.actor import Actor
 from app.extensions import db
 from app.io.xlsx import XLSX_MIMETYPE, write_rows
+from app.replica import on_replica
 
 
 @dataclass
@@ -58,7 +59,10 @@ def spec_for(name: str, actor: Actor, params: dict) -> ExportSpec:
 
     if name not in SOURCES:
         raise NotFound()
-    return SOURCES[name](actor, params)
+    spec = SOURCES[name](actor, params)
+    # exports are read-only report work: counted and read on the replica when there is one
+    spec.count = on_replica()(spec.count)
+    return spec
 
 
 def file_name(title: str, day: Optional[datetime.date] = None) -> str:
@@ -79,7 +83,8 @@ def max_rows() -> int:
 
 
 def prefetched(make_rows: Callable[[], Iterable[Sequence]], limit: int, chunk: int = 1000, depth: int = 8):
-    """The rows of a source, read by a second thread (its own session) while this one writes.
+    """The rows of a source, read by a second thread (its own session, on the replica when there is one)
+    while this one writes.
 
     The database produces rows while the writer formats the previous ones: on two cores the export
     takes about the longer of the two instead of their sum. At most ``depth`` chunks wait in between,
@@ -92,7 +97,7 @@ def prefetched(make_rows: Callable[[], Iterable[Sequence]], limit: int, chunk: i
 
     def read() -> None:
         try:
-            with app.app_context(), force_locale("zh"):
+            with app.app_context(), force_locale("zh"), on_replica():
                 try:
                     batch, count = [], 0
                     for row in make_rows():

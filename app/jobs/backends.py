@@ -17,6 +17,8 @@ from flask import current_app
 
 log = logging.getLogger("app.jobs")
 TASK_NAME = "jijiao.run_job"
+#: the Celery message header carrying the id of the request that started the job (app/logs.py)
+REQUEST_ID_HEADER = "x_request_id"
 _lock = threading.Lock()
 
 
@@ -64,25 +66,30 @@ def _executor(app) -> ThreadPoolExecutor:
         return executor
 
 
-def _run_in_thread(app, job_id: int) -> None:
+def _run_in_thread(app, job_id: int, request_id: Optional[str] = None) -> None:
     from app.jobs.runner import run_job
 
     try:
-        run_job(job_id, app)
+        run_job(job_id, app, request_id=request_id)
     except Exception:  # noqa: BLE001 - a thread must not die silently
         log.exception("job %s crashed its thread", job_id)
 
 
 def dispatch(job_id: int, app=None) -> None:
     """Hand a committed job to the backend; a broker that cannot be reached fails the job with a message."""
+    from app.logs import current_request_id
+
     app = app or current_app._get_current_object()
+    request_id = current_request_id()
     if not uses_celery(app):
-        future = _executor(app).submit(_run_in_thread, app, job_id)
+        future = _executor(app).submit(_run_in_thread, app, job_id, request_id)
         futures = app.extensions.setdefault("jijiao_job_futures", [])
         futures[:] = [f for f in futures if not f.done()] + [future]
         return
     try:
-        _celery_client(app).send_task(TASK_NAME, args=[job_id], queue=app.config.get("CELERY_QUEUE", "jijiao"))
+        # the request id travels as a message header: workers of any version accept the message
+        _celery_client(app).send_task(TASK_NAME, args=[job_id], queue=app.config.get("CELERY_QUEUE", "jijiao"),
+                                      headers={REQUEST_ID_HEADER: request_id} if request_id else None)
     except Exception:  # noqa: BLE001 - kombu raises several kinds when Redis is down
         log.exception("job %s could not be sent to the broker", job_id)
         _fail_unsent(app, job_id)

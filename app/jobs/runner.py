@@ -131,12 +131,23 @@ class Heartbeat(threading.Thread):
             self.join(timeout=0.2)
 
 
-def run_job(job_id: int, app=None) -> str:
-    """Run a job to its one result; returns 'succeeded', 'failed' or 'skipped'. Safe to call repeatedly."""
+def run_job(job_id: int, app=None, request_id: Optional[str] = None) -> str:
+    """Run a job to its one result; returns 'succeeded', 'failed' or 'skipped'. Safe to call repeatedly.
+
+    ``request_id``: the request that started it; its log lines and audit rows carry that id.
+    """
+    from app.logs import request_id_context
+
     app = app or current_app._get_current_object()
-    with app.app_context():
+    with request_id_context(request_id), app.app_context():
         try:
-            return _run(app, job_id)
+            log.info("job %s started", job_id, extra={"job_id": job_id})
+            outcome = _run(app, job_id)
+            log.info("job %s %s", job_id, outcome, extra={"job_id": job_id, "outcome": outcome})
+            from app.metrics import observe_job
+
+            observe_job(outcome)
+            return outcome
         finally:
             db.session.remove()
 

@@ -60,11 +60,16 @@ def tiles_for(org: Organisation | None) -> list:
 
 
 _counts_cache: dict = {}
+#: most scopes whose figures one process keeps
+_COUNTS_MAX = 1024
 
 
 def invalidate_counts() -> None:
-    """A decision changed what the dashboards count: the next page computes the figures again."""
-    _counts_cache.clear()
+    """A decision changed what the dashboards count: once it commits, every host computes the figures again
+    at its next page (the cache key carries a generation shared through Redis, app/shared.py)."""
+    from app.shared import bump_after_commit
+
+    bump_after_commit("dashboard")
 
 
 def scope_counts(scope: Scope) -> dict:
@@ -72,8 +77,10 @@ def scope_counts(scope: Scope) -> dict:
     (DASHBOARD_COUNTS_TTL seconds: the figures are informational; the to-do counts stay live)."""
     from flask import current_app
 
+    from app.shared import generation
+
     ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 60)
-    key = (scope.kind, scope.prefix)
+    key = (scope.kind, scope.prefix, generation("dashboard"))
     cached = _counts_cache.get(key)
     if ttl and cached is not None and cached[0] > time.monotonic():
         return cached[1]
@@ -102,6 +109,8 @@ def scope_counts(scope: Scope) -> dict:
         "supervisory": org_counts.get(OrganisationType.supervisory, 0),
         "persons": persons or 0,
     }
+    if len(_counts_cache) > _COUNTS_MAX:
+        _counts_cache.clear()
     _counts_cache[key] = (time.monotonic() + ttl, counts)
     return counts
 

@@ -19,6 +19,7 @@ from app.actor import Actor
 from app.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from app.extensions import db
 from app.interface import parse_id
+from app.logs import current_request_id
 from app.models import AuditLog, Organisation, ReviewStatus
 from app.scope import subtree_org_ids
 from app.services.transaction import ServiceError, transaction
@@ -206,7 +207,7 @@ def write_transition_audit(kind: Kind, ids: Iterable[int], actor: Actor, action:
     """One audit row per item, in one INSERT ... SELECT (before/after copied where the table has them)."""
     model = kind.model
     columns = ["actor_id", "action", "object_type", "object_id", "org_path", "before", "after",
-               "comment", "from_state", "to_state", "ip", "created_on"]
+               "comment", "from_state", "to_state", "ip", "created_on", "request_id"]
     before = model.before if hasattr(model, "before") else null()
     after = model.after if hasattr(model, "after") else null()
     db.session.execute(
@@ -217,6 +218,7 @@ def write_transition_audit(kind: Kind, ids: Iterable[int], actor: Actor, action:
                 before, after, literal(comment if comment is not None else reason, String),
                 literal(from_state.value if from_state is not None else None, String),
                 literal(to_state.value), literal(actor.ip, String), literal(now),
+                literal(current_request_id(), String),
             )
             .join(Organisation, Organisation.id == getattr(model, kind.org_column))
             .where(model.id.in_(list(ids))),
