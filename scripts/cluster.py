@@ -186,6 +186,8 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Request-ID $req_id;
+            # the app echoes the id; nginx answers with it itself, so a 502 of its own carries it too
+            proxy_hide_header X-Request-ID;
             add_header X-Request-ID $req_id always;
             # a request a host could not answer goes to the other host — but never a POST (or any
             # non-idempotent request) that may have reached the app: no "non_idempotent" here
