@@ -258,6 +258,8 @@ class Cluster:
             "AWS_ACCESS_KEY_ID": "cluster-local",
             "AWS_SECRET_ACCESS_KEY": "cluster-local-secret",
             "METRICS_ALLOW": "127.0.0.1",
+            # nginx in front: its X-Forwarded-For names the client (rate limits, audit addresses)
+            "TRUSTED_PROXIES": "1",
             # each host its own instance folder and local file folder: only the S3 store is shared
             "JIJIAO_INSTANCE": str(instance),
             "STORAGE_ROOT": str(instance / "files"),

@@ -191,7 +191,7 @@ def test_health_readiness_and_metrics_on_both_hosts(cluster):
         assert requests.get(base + "/healthz", timeout=10).status_code == 200
         ready = requests.get(base + "/readyz", timeout=10)
         assert ready.status_code == 200, ready.text
-        assert isinstance(ready.json(), dict)
+        assert ready.json() == {"database": "ok", "redis": "ok", "storage": "ok"}
         assert requests.get(base + "/metrics", timeout=10).status_code == 200
 
 
