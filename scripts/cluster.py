@@ -503,6 +503,7 @@ def main(argv=None) -> int:
     finally:
         log("stopping")
         stop_recorded(cluster.run_dir)
+        log("stopped")
     return 0
 
 
