@@ -97,7 +97,7 @@ bench-curve: install-dev
 
 ## the production layout on this machine (README › Production): two app hosts (gunicorn) behind nginx, a Celery
 ## worker, PostgreSQL (database jijiao_cluster, demo world), Redis and an S3-compatible store; Ctrl-C stops it
-cluster: install-dev redis
+cluster: $(VENV)/.installed-dev translations redis
 	$(PY) scripts/cluster.py run
 
 ## stop what `scripts/cluster.py start` left running
@@ -105,7 +105,7 @@ cluster-stop:
 	$(PY) scripts/cluster.py stop
 
 ## start a cluster of its own (run/cluster-test, ports 8200-8210), drive it, stop it (< 10 minutes)
-cluster-test: install-dev redis wrk
+cluster-test: $(VENV)/.installed-dev translations redis wrk
 	$(PYTEST) -v -s tests/cluster/cluster_checks.py
 
 clean:
