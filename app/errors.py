@@ -134,9 +134,11 @@ def error_response(status: int, message: str):
     from flask import current_app
 
     if status == 503:
-        # the database (or another service) may be away: a page that needs neither the user nor the menu
-        return render_template("errors/unavailable.html", status=status, title=str(TITLES[503]),
-                               message=message), status, {"Retry-After": "5"}
+        # the database (or another service) may be away: a page that needs neither the user nor the menu,
+        # rendered without the context processors (Flask-Login's would load the user from the database)
+        page = current_app.jinja_env.get_template("errors/unavailable.html").render(
+            status=status, title=str(TITLES[503]), message=message, request=request, config=current_app.config)
+        return page, status, {"Retry-After": "5", "Content-Type": "text/html; charset=utf-8"}
 
     return render_template(
         "errors/error.html", status=status, title=str(TITLES.get(status, TITLES[400])), message=message,

@@ -61,14 +61,22 @@ def _start_request() -> None:
 
 
 def _user_id() -> Optional[int]:
-    """The signed-in account's id if this request already loaded it (never loads it: no query here)."""
+    """The signed-in account's id if this request already loaded it. Never a query: after a rollback (a
+    database outage) the account's attributes are expired, so the id comes from its identity key."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import NoInspectionAvailable
+
     user = g.get("_login_user")
     if user is None:
         candidate = g.get("user")
         user = candidate if candidate is not None and type(candidate).__name__ != "LocalProxy" else None
-    if user is None or not getattr(user, "is_authenticated", False):
+    if user is None:
         return None
-    return getattr(user, "id", None)
+    try:
+        identity = inspect(user).identity
+    except NoInspectionAvailable:  # the anonymous user
+        return None
+    return identity[0] if identity else None
 
 
 def _finish_request(response):
@@ -82,7 +90,7 @@ def _finish_request(response):
     observe_request(request.method, rule, response.status_code, duration)
     if request.endpoint not in QUIET_ENDPOINTS:
         request_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-            "request_id": request_id, "method": request.method, "path": request.path, "route": rule,
+            "method": request.method, "path": request.path, "route": rule,
             "status": response.status_code, "duration_ms": round(duration * 1000, 1), "user_id": _user_id(),
             "remote_addr": request.remote_addr})
     return response
@@ -98,9 +106,34 @@ def register_request_ids(app: Flask) -> None:
     app.after_request(_finish_request)
 
 
+# ------------------------------------------------------------------ every log record carries the request id
+def _install_record_factory() -> None:
+    """Stamp ``request_id`` on each record when it is made (in the thread that logs), so any handler —
+    JSON, text, pytest's capture — sees the id of the request or job that logged it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_jijiao_request_ids", False):
+        return
+
+    def factory(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        if getattr(record, "request_id", None) is None:
+            try:
+                record.request_id = current_request_id()
+            except Exception:  # noqa: BLE001 - logging never fails for this
+                record.request_id = None
+        return record
+
+    factory._jijiao_request_ids = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
+
+
 # ------------------------------------------------------------------ formatting
 #: LogRecord attributes that are not extra fields
-_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
+_STANDARD = (set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}) - {
+    "request_id"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -113,11 +146,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        request_id = getattr(record, "request_id", None) or current_request_id()
-        if request_id:
-            data["request_id"] = request_id
         for key, value in vars(record).items():
-            if key not in _STANDARD and key not in data and not key.startswith("_"):
+            if key not in _STANDARD and key not in data and not key.startswith("_") and value is not None:
                 data[key] = value
         if record.exc_info:
             data["exc_info"] = self.formatException(record.exc_info)
@@ -132,7 +162,7 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        request_id = getattr(record, "request_id", None) or current_request_id()
+        request_id = getattr(record, "request_id", None)
         return f"{line} [request_id={request_id}]" if request_id else line
 
 

@@ -44,6 +44,14 @@ def celery_config(app) -> dict:
     )
 
 
+def request_id_of(task_request) -> Optional[str]:
+    """The id of the request that started a job, from its Celery message header (None from older senders)."""
+    value = getattr(task_request, REQUEST_ID_HEADER, None)
+    if value is None:
+        value = (getattr(task_request, "headers", None) or {}).get(REQUEST_ID_HEADER)
+    return value if isinstance(value, str) else None
+
+
 def _celery_client(app):
     """A sender-only Celery app per Flask app (the web process never runs tasks itself)."""
     client = app.extensions.get("jijiao_celery")

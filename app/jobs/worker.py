@@ -7,7 +7,7 @@ from __future__ import annotations
 from celery import Celery
 
 from app import create_app
-from app.jobs.backends import REQUEST_ID_HEADER, TASK_NAME, celery_config
+from app.jobs.backends import TASK_NAME, celery_config, request_id_of
 
 flask_app = create_app()
 if not flask_app.config.get("CELERY_BROKER_URL"):
@@ -16,14 +16,6 @@ if not flask_app.config.get("CELERY_BROKER_URL"):
 celery = Celery("jijiao")
 celery.conf.update(celery_config(flask_app))
 app = celery
-
-
-def request_id_of(request) -> str | None:
-    """The id of the request that started the job, from the message header (None from older senders)."""
-    value = getattr(request, REQUEST_ID_HEADER, None)
-    if value is None:
-        value = (getattr(request, "headers", None) or {}).get(REQUEST_ID_HEADER)
-    return value if isinstance(value, str) else None
 
 
 @celery.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True)

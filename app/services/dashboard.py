@@ -59,7 +59,6 @@ def tiles_for(org: Organisation | None) -> list:
     return []
 
 
-_counts_cache: dict = {}
 #: most scopes whose figures one process keeps
 _COUNTS_MAX = 1024
 
@@ -81,6 +80,7 @@ def scope_counts(scope: Scope) -> dict:
 
     ttl = current_app.config.get("DASHBOARD_COUNTS_TTL", 60)
     key = (scope.kind, scope.prefix, generation("dashboard"))
+    _counts_cache = current_app.extensions.setdefault("jijiao_dashboard_counts", {})  # this host's own
     cached = _counts_cache.get(key)
     if ttl and cached is not None and cached[0] > time.monotonic():
         return cached[1]
