@@ -321,7 +321,9 @@ class Cluster:
         for name in ("host_a", "host_b"):
             env = self.app_env(name, ports)
             bind = f"127.0.0.1:{ports[name]}"
-            env.update({"BIND": bind, "WEB_CONCURRENCY": str(self.workers)})
+            metrics = self.run_dir / name / "metrics"
+            # /metrics adds up the counters of every worker of the host (gunicorn.conf.py empties the folder)
+            env.update({"BIND": bind, "WEB_CONCURRENCY": str(self.workers), "PROMETHEUS_MULTIPROC_DIR": str(metrics)})
             cmd = [str(VENV_BIN / "gunicorn")]
             if gunicorn_conf.exists():
                 cmd += ["-c", str(gunicorn_conf)]
