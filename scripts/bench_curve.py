@@ -117,7 +117,8 @@ def table(curve: dict) -> str:
         cells = []
         for point in sizes:
             case = point["cases"].get(name)
-            cells.append("—" if case is None else f"{case['median_ms']:.1f} ms ({case['statements']})")
+            cells.append("—" if case is None else
+                         f"{case['median_ms']:.1f} · {case['min_ms']:.1f} ({case['statements']})")
         if any(c != "—" for c in cells):
             lines.append(f"| {kind} | {name} | {'≤ %d ms' % target if target else ''} | " + " | ".join(cells) + " |")
     cells = [f"{p['throughput']['req_per_s']:.1f} req/s" if p["throughput"] else "—" for p in sizes]
@@ -135,8 +136,8 @@ def table(curve: dict) -> str:
 
 def write_doc(curve: dict) -> None:
     text = DOC.read_text()
-    block = (f"{BEGIN}\nMedian of the measured runs (SQL statements of one request in brackets); written by "
-             f"`scripts/bench_curve.py` from `bench-results/curve.json`.\n\n{table(curve)}\n\n"
+    block = (f"{BEGIN}\nEach cell: median · fastest run, in ms, of the measured runs (SQL statements of one request "
+             f"in brackets). Written by `scripts/bench_curve.py` from `bench-results/curve.json`.\n\n{table(curve)}\n\n"
              f"![scale curve](benchmark-curve.png)\n{END}")
     if BEGIN in text and END in text:
         text = text[:text.index(BEGIN)] + block + text[text.index(END) + len(END):]
