@@ -350,12 +350,11 @@ class Cluster:
                             for name in ("host_a", "host_b"))
         conf = nginx_dir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(user=user, run=nginx_dir, servers=servers, port=ports["nginx"]))
-        check = subprocess.run([nginx, "-t", "-q", "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
-                               capture_output=True, text=True)
+        where = ["-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")]
+        check = subprocess.run([nginx, "-t", "-q", *where], capture_output=True, text=True)
         if check.returncode != 0:
             raise RuntimeError("nginx configuration refused:\n" + check.stderr)
-        proc = self.spawn("nginx", [nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
-                          dict(os.environ), "nginx")
+        proc = self.spawn("nginx", [nginx, *where], dict(os.environ), "nginx")
         wait_port(ports["nginx"], proc, "nginx", nginx_dir / "error.log")
         self.save_state(extra)
 
