@@ -167,8 +167,8 @@ class Config:
     METRICS_ALLOW = os.environ.get("METRICS_ALLOW", "127.0.0.1/32,::1/128")
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (nginx in front: 1)
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
-    #: "json": one JSON object per log line (production); "text": plain lines
-    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    #: "json": one JSON object per log line (production); "text": plain lines (default of the embedded setup)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT") or ("text" if EMBEDDED_DEFAULT else "json")
 
 
 class TestConfig(Config):

@@ -173,3 +173,37 @@ def test_a_large_export_runs_on_the_worker_and_only_its_owner_downloads_it(app, 
     assert download.status_code == 200 and download.data[:2] == b"PK"
     assert client_for(EDU_ID).get(f"/jobs/{job_id}/download").status_code == 404
     assert client_for(EDU_ID).get(f"/jobs/{job_id}/status").status_code == 404
+
+
+def test_the_request_id_travels_to_the_worker_its_log_lines_and_audit_rows(app, via_celery, client_for):
+    """A request starts a job: the worker's JSON log lines and the job's audit rows carry the request's id."""
+    import json
+
+    from app.extensions import db
+    from app.models import AuditLog
+
+    from app import jobs
+    from app.actor import Actor
+    from app.models import Account
+    from app.services.transaction import transaction
+
+    with app.test_request_context(headers={"X-Request-ID": "celery-trace-1"}):
+        app.preprocess_request()                       # the request id of this "request"
+        actor = Actor.of(db.session.scalar(select(Account).where(Account.username == HEALTH_ID)))
+        with transaction():
+            job_id = jobs.submit("test_slow", actor=actor, title="测试任务", params={"steps": 2, "delay": 0.05}).id
+    job = _wait(app, job_id, lambda j: j.status.value in ("succeeded", "failed"))
+    assert job.status.value == "succeeded", job.message
+    with app.app_context():
+        ids = set(db.session.scalars(select(AuditLog.request_id).where(
+            AuditLog.action == "test_job_done", AuditLog.object_id == job_id)))
+    assert ids == {"celery-trace-1"}
+    lines = []
+    for raw in via_celery.log_path.read_text().splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue                                   # celery's own banner
+        if isinstance(line, dict) and line.get("job_id") == job_id:
+            lines.append(line)
+    assert lines and {line.get("request_id") for line in lines} == {"celery-trace-1"}

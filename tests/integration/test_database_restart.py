@@ -157,6 +157,8 @@ def test_requests_during_a_restart_answer_200_or_503_and_recover(server_app):
     for thread in threads:
         thread.join(timeout=30)
     statuses = {status for _url, status in answers}
+    print(f"restart under load: {len(answers)} requests, "
+          f"{sum(1 for _u, s in answers if s == 200)} × 200, {sum(1 for _u, s in answers if s == 503)} × 503")
     assert statuses <= {200, 503}, sorted(statuses)
     assert 503 in statuses and 200 in statuses
     for client in clients:                                   # after the restart every request succeeds
