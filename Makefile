@@ -8,7 +8,8 @@ PYBABEL := $(VENV)/bin/pybabel
 MO := app/translations/zh/LC_MESSAGES/messages.mo
 PO := app/translations/zh/LC_MESSAGES/messages.po
 
-.PHONY: run test install install-dev system-deps certificate-font redis worker translations test-sqlite test-pg bench bench-smoke clean
+.PHONY: run test install install-dev system-deps certificate-font redis worker translations test-sqlite test-pg \
+	bench bench-smoke bench-curve cluster cluster-stop cluster-test wrk clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -69,9 +70,7 @@ BENCH_JSON ?= bench-results/bench.json
 BENCH_ARGS ?=
 FLASK := $(VENV)/bin/flask --app app:create_app
 bench: install-dev
-	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
-	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1 || \
-	  echo "wrk could not be installed: the throughput check will be skipped"
+	@$(MAKE) -s wrk || echo "wrk could not be installed: the throughput check will be skipped"
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -1)" main start
 	@for _ in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 	@psql -q -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(BENCH_DB)'" \
@@ -84,6 +83,35 @@ bench: install-dev
 bench-smoke:
 	$(MAKE) bench BENCH_DB=jijiao_bench_smoke BENCH_PERSONS=10000 BENCH_JSON=bench-results/bench-smoke.json \
 	  BENCH_ARGS="--runs 3 --warmup 1 --wrk-duration 3"
+
+## Debian's wrk (load generator of the benchmark and the cluster test), installed when missing
+wrk:
+	@command -v wrk >/dev/null 2>&1 || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+	  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null 2>&1
+
+## the scale curve: `make bench` at 100k, 1M and 3M persons (own databases jijiao_bench_curve_<N>), then
+## bench-results/curve.json, docs/benchmark-curve.png and the table in docs/benchmark.md
+CURVE_SIZES ?= 100000 1000000 3000000
+CURVE_ARGS ?= --runs 7 --warmup 2
+bench-curve: install-dev
+	@for n in $(CURVE_SIZES); do \
+	  $(MAKE) bench BENCH_DB=jijiao_bench_curve_$$n BENCH_PERSONS=$$n BENCH_JSON=bench-results/curve-$$n.json \
+	    BENCH_ARGS="$(CURVE_ARGS)" || exit 1; \
+	done
+	$(PY) scripts/bench_curve.py $(foreach n,$(CURVE_SIZES),bench-results/curve-$(n).json)
+
+## the production layout on this machine (README › Production): two app hosts (gunicorn) behind nginx, a Celery
+## worker, PostgreSQL (database jijiao_cluster, demo world), Redis and an S3-compatible store; Ctrl-C stops it
+cluster: $(VENV)/.installed-dev translations redis
+	$(PY) scripts/cluster.py run
+
+## stop what `scripts/cluster.py start` left running
+cluster-stop:
+	$(PY) scripts/cluster.py stop
+
+## start a cluster of its own (run/cluster-test, ports 8200-8210), drive it, stop it (< 10 minutes)
+cluster-test: $(VENV)/.installed-dev translations redis wrk
+	$(PYTEST) -v -s tests/cluster/cluster_checks.py
 
 clean:
 	rm -rf $(VENV) instance

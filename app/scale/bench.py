@@ -985,7 +985,8 @@ def throughput(database_uri: str, info, duration: int, echo) -> list[ThroughputR
         return [ThroughputResult(name, url, skipped=reason) for name, url in urls]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, DATABASE_URL=database_uri, DEMO_DATA="0",
+    # plain HTTP on 127.0.0.1: a Secure session cookie would never come back to it (CSRF "session token missing")
+    env = dict(os.environ, DATABASE_URL=database_uri, DEMO_DATA="0", SESSION_COOKIE_SECURE="0",
                SECRET_KEY=os.environ.get("SECRET_KEY") or os.urandom(24).hex())
     log_path = PROJECT_DIR / "bench-results" / "gunicorn.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
