@@ -80,7 +80,22 @@ def app(database_url, storage_root):
         _reset_schema(db)
         db.session.remove()
         prepare_database(seed_demo_data=True)
-    return application
+    yield application
+    _maintained_tables_agree_with_a_recomputation(application)
+
+
+def _maintained_tables_agree_with_a_recomputation(application) -> None:
+    """After the whole suite: the credit summaries and the statistics aggregates still equal a
+    recomputation from the raw rows (every change a test made went through the maintaining paths)."""
+    from app.extensions import db
+    from app.services.credit import summary
+    from app.services.statistics import aggregates
+
+    with application.app_context():
+        db.session.rollback()
+        credit, statistics = summary.differences(limit=10), aggregates.differences(limit=10)
+        db.session.remove()
+    assert credit == [] and statistics == [], f"credit summaries: {credit}; statistics aggregates: {statistics}"
 
 
 @pytest.fixture()
