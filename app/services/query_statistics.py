@@ -13,8 +13,9 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import String, and_, exists, func, select, type_coerce
+from sqlalchemy import String, and_, exists, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from app.errors import InvalidInput, NotFound
@@ -62,8 +63,48 @@ def _status_arg(args) -> Optional[str]:
     return raw
 
 
+@dataclass(frozen=True)
+class TitleNames:
+    """职称系列 and 职称级别 (27 and 5 rows) in their national order: the filter forms' choices, the labels of
+    the result rows and the distribution's columns, read in one statement once per request."""
+
+    series: list  # [(id, name)]
+    levels: list  # [(id, name)]
+    series_order: dict  # id -> (sort order, name)
+
+    @property
+    def series_names(self) -> dict:
+        return dict(self.series)
+
+    @property
+    def level_names(self) -> dict:
+        return dict(self.levels)
+
+
+def title_names() -> TitleNames:
+    """Kept for the request only (g): a CLI, worker or test context reads them afresh each time."""
+    cached = g.get("_title_names") if has_request_context() else None
+    if cached is not None:
+        return cached
+    rows = db.session.execute(
+        select(literal("s").label("kind"), TitleSeries.id, TitleSeries.name, TitleSeries.sort_order)
+        .union_all(select(literal("l"), TitleLevel.id, TitleLevel.name, TitleLevel.sort_order))).all()
+    series = sorted((r for r in rows if r[0] == "s"), key=lambda r: (r[3], r[1]))
+    levels = sorted((r for r in rows if r[0] == "l"), key=lambda r: (r[3], r[1]))
+    names = TitleNames(series=[(r[1], r[2]) for r in series], levels=[(r[1], r[2]) for r in levels],
+                       series_order={r[1]: (r[3], r[2]) for r in series})
+    if has_request_context():
+        g._title_names = names
+    return names
+
+
 def _reference(model, value: Optional[int]) -> Optional[int]:
-    if value is not None and db.session.get(model, value) is None:
+    """A series or level id must name one (checked against the names read once)."""
+    if value is None:
+        return value
+    names = title_names()
+    known = names.series_order if model is TitleSeries else dict(names.levels)
+    if value not in known:
         raise _bad()
     return value
 
@@ -165,20 +206,19 @@ def count_by_series_level(scope: Scope, filters: DistributionFilters) -> list[tu
 def title_distribution(scope: Scope, filters: DistributionFilters) -> Distribution:
     """Persons by 职称系列 × 职称级别, series sorted by persons (then the national order), with shares."""
     counts = count_by_series_level(scope, filters)
-    levels = [(r.id, r.name) for r in db.session.execute(
-        select(TitleLevel.id, TitleLevel.name).order_by(TitleLevel.sort_order, TitleLevel.id))]
+    names = title_names()
+    levels = list(names.levels)
     if filters.level_id is not None:
         levels = [lv for lv in levels if lv[0] == filters.level_id]
     if any(level is None for _s, level, n in counts if n):
         levels.append((None, _("No title level")))
     column = {level_id: i for i, (level_id, _name) in enumerate(levels)}
-    series = db.session.execute(select(TitleSeries.id, TitleSeries.name, TitleSeries.sort_order)).all()
-    order = {s.id: (s.sort_order, s.name) for s in series}
-    names = {s.id: s.name for s in series}
+    order = names.series_order
+    series_names = names.series_names
     by_series: dict[Optional[int], SeriesRow] = {}
     for series_id, level_id, n in counts:
         if series_id not in by_series:
-            label = names.get(series_id) if series_id is not None else _("No title series")
+            label = series_names.get(series_id) if series_id is not None else _("No title series")
             by_series[series_id] = SeriesRow(series_id, label or str(series_id), [0] * len(levels))
         row = by_series[series_id]
         row.counts[column[level_id]] += n
@@ -309,8 +349,9 @@ class Labels:
     def __init__(self):
         self.genders = {m.value: str(m.label) for m in Gender}
         self.statuses = {m.value: str(m.label) for m in PersonStatus}
-        self.series = dict(db.session.execute(select(TitleSeries.id, TitleSeries.name)).all())
-        self.levels = dict(db.session.execute(select(TitleLevel.id, TitleLevel.name)).all())
+        names = title_names()
+        self.series = names.series_names
+        self.levels = names.level_names
         self.units: dict[int, str] = {}
 
     def load_units(self, ids) -> None:
@@ -432,4 +473,4 @@ def department_name(person: Person) -> str:
 
 __all__ = ["COUNT_CAP", "SEARCH_COUNT_CAP", "count_cap", "PAGE_SIZES", "Distribution", "DistributionFilters", "PersonFilters", "count_persons",
            "Labels", "hours_by_year", "parse_distribution_filters", "parse_person_filters",
-           "person_in_scope", "person_rows", "title_changes", "title_distribution"]
+           "person_in_scope", "person_rows", "title_changes", "title_distribution", "title_names"]

@@ -113,10 +113,11 @@ def upgrade():
         _postgresql()
     else:
         _sqlite()
-    # existing persons: counted once, set-based
+    # existing persons: counted once, set-based, written in key order (a unit's rows on neighbouring pages)
     op.execute(f"INSERT INTO stat_unit_title ({KEYS}, persons) "
                "SELECT employer_id, COALESCE(title_series_id, 0), COALESCE(title_level_id, 0), status, COUNT(*) "
-               "FROM person GROUP BY employer_id, COALESCE(title_series_id, 0), COALESCE(title_level_id, 0), status")
+               "FROM person GROUP BY employer_id, COALESCE(title_series_id, 0), COALESCE(title_level_id, 0), status "
+               "ORDER BY 1, 2, 3, 4")
 
 
 def downgrade():

@@ -116,7 +116,8 @@ def rebuild() -> dict:
     db.session.execute(text("DELETE FROM stat_unit_person"))
     db.session.execute(text(f"INSERT INTO stat_unit_person (org_id, series_id, persons) {PERSON_SELECT}"))
     db.session.execute(text("DELETE FROM stat_unit_title"))
-    db.session.execute(text(f"INSERT INTO stat_unit_title (org_id, series_id, level_id, status, persons) {TITLE_SELECT}"))
+    db.session.execute(text(f"INSERT INTO stat_unit_title (org_id, series_id, level_id, status, persons) {TITLE_SELECT} "
+                            "ORDER BY 1, 2, 3, 4"))
     db.session.execute(text("DELETE FROM stat_unit_credit"))
     db.session.execute(text(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) {credit_select()}"))
     return {"stat_unit_person": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_person")),
