@@ -16,7 +16,7 @@ deleting an organisation never trips over them.
 from __future__ import annotations
 
 from flask_appbuilder import Model
-from sqlalchemy import Integer
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 #: the series key of persons without a title series
@@ -80,3 +80,17 @@ class StatUnitCredit(Model):
     approved_learners: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     approved_records: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     qualified: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StatUnitTitle(Model):
+    """Persons of one employer unit by title series (0: none), title level (0: none) and status (every status):
+    what 职称系列分布查询 sums by organisation path. Kept by the ``stat_title_*`` triggers on ``person``
+    (migration 0020)."""
+
+    __tablename__ = "stat_unit_title"
+
+    org_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    series_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    persons: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

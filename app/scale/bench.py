@@ -70,6 +70,7 @@ TARGETS = {
     "title distribution (province)": (100, None),
     "person query p1 (mid)": (40, None),
     "person query p1 (province)": (40, None),
+    "export person query 2025 (mid, job)": (3000, None),
 }
 # issue 13: 继教综合统计查询 (app/scale/bench_stats.py)
 TARGETS.update(STATS_TARGETS)

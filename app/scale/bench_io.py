@@ -79,7 +79,7 @@ def io_cases(bench) -> list:
         return db.session.get(Account, bench.accounts[who])
 
     # ----- export ------------------------------------------------------------------------------
-    def run_export():
+    def run_export(source="persons", who="province", params=None):
         from app import jobs
         from app.actor import Actor
         from app.jobs.runner import run_job
@@ -88,8 +88,8 @@ def io_cases(bench) -> list:
 
         with app.app_context():
             app.config["EXPORT_MAX_ROWS"] = EXPORT_ROWS
-            job = jobs.submit("export", actor=Actor.of(account("province")), title="bench export",
-                              params={"source": "persons", "params": {}}, dispatch=False)
+            job = jobs.submit("export", actor=Actor.of(account(who)), title="bench export",
+                              params={"source": source, "params": params or {}}, dispatch=False)
             db.session.commit()
             job_id = job.id
             db.session.remove()
@@ -110,6 +110,11 @@ def io_cases(bench) -> list:
 
     cases.append(Case("export 100,000 persons to xlsx (job)", "io", "province", "job export persons",
                       run_export, note="the whole job: count, query, write 13 columns, file into the store"))
+
+    # 专技人员信息查询 as the mid-level admin with a verification year (the subtree's 100,000 persons, nine columns)
+    cases.append(Case("export person query 2025 (mid, job)", "io", "mid", "job export person_query year=2025",
+                      lambda: run_export("person_query", "mid", {"year": "2025"}),
+                      note="the whole job: count, query with the year's verification, write 9 columns"))
 
     # ----- import ------------------------------------------------------------------------------
     state = {}

@@ -299,3 +299,103 @@ def test_persons_without_a_title_are_counted_in_their_own_row(app, fresh_world, 
     got = _page_table(html)
     assert got[("未评定职称系列", "未评定职称级别")] >= 1
     assert got == _direct_counts(app, _path(app, "湖北省卫生健康委员会"))
+
+
+def _direct_ids(prefix: str, status=None, level_id=None) -> dict:
+    from app.extensions import db
+
+    sql = ("SELECT p.title_series_id, p.title_level_id, COUNT(*) FROM person p "
+           "JOIN organisation o ON o.id = p.employer_id WHERE o.path LIKE :prefix")
+    params = {"prefix": prefix + "%"}
+    if status:
+        sql += " AND p.status = :status"
+        params["status"] = status
+    if level_id:
+        sql += " AND p.title_level_id = :level"
+        params["level"] = level_id
+    return {(s, lv): n for s, lv, n in db.session.execute(text(sql + " GROUP BY 1, 2"), params)}
+
+
+def _assert_aggregate_agrees(app):
+    """The maintained aggregate (stat_unit_title) gives what a direct count of person gives, for the province and a
+    department, with and without the status and level filters; stats-check finds nothing."""
+    from app.extensions import db
+    from app.models import Organisation, TitleLevel
+    from app.scope import ALL_SCOPE, Scope
+    from app.services import query_statistics as service
+    from app.services.statistics import aggregates
+
+    health = db.session.execute(select(Organisation.id, Organisation.name, Organisation.path)
+                                .where(Organisation.name == "湖北省卫生健康委员会")).one()
+    level = db.session.scalar(select(TitleLevel.id).order_by(TitleLevel.sort_order).limit(1))
+    org = service.ScopedOrganisation(health.id, health.name, health.path)
+    for scope, prefix, sub in ((ALL_SCOPE, "", None), (ALL_SCOPE, health.path, org),
+                               (Scope("subtree", org_id=health.id, prefix=health.path), health.path, None)):
+        for status in (None, "active", "left", "pending"):
+            for level_id in (None, level):
+                filters = service.DistributionFilters(org=sub, level_id=level_id, status=status)
+                got = {(s, lv): n for s, lv, n in service.count_by_series_level(scope, filters)}
+                assert got == _direct_ids(prefix, status, level_id), (prefix, status, level_id)
+    assert aggregates.differences() == []
+
+
+def test_distribution_aggregate_follows_every_change(app, fresh_world):
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from app.models import Gender, Organisation, OrganisationType, Person, PersonStatus, TitleLevel, TitleSeries
+    from app.services import placement
+    from app.services.transaction import transaction
+    from app.validators import make_id_number
+
+    with app.app_context():
+        _assert_aggregate_agrees(app)
+        units = list(db.session.scalars(select(Organisation.id).where(Organisation.type == OrganisationType.employer)
+                                        .order_by(Organisation.id).limit(2)))
+        series = list(db.session.scalars(select(TitleSeries.id).order_by(TitleSeries.id).limit(2)))
+        levels = list(db.session.scalars(select(TitleLevel.id).order_by(TitleLevel.id).limit(2)))
+        # persons added (ORM insert, one without a title, one pending)
+        with transaction():
+            added = []
+            for i, (s, lv, status) in enumerate(((series[0], levels[0], "active"), (None, None, "active"),
+                                                  (series[1], levels[1], "pending"))):
+                person = Person(id_number=make_id_number("420106", datetime.date(1991, 2, 3 + i), 700 + i),
+                                name=f"分布{i}", gender=Gender.female, birth_date=datetime.date(1991, 2, 3 + i),
+                                employer_id=units[0], title_series_id=s, title_level_id=lv,
+                                status=PersonStatus(status))
+                db.session.add(person)
+                db.session.flush()
+                added.append(person.id)
+        _assert_aggregate_agrees(app)
+        # titles changed, set-based: series and level of several persons in one UPDATE
+        some = list(db.session.scalars(select(Person.id).order_by(Person.id).limit(5)))
+        with transaction():
+            db.session.execute(update(Person).where(Person.id.in_(some[:3]))
+                               .values(title_series_id=series[1], title_level_id=levels[0]))
+            db.session.execute(update(Person).where(Person.id == some[3]).values(title_level_id=None))
+        _assert_aggregate_agrees(app)
+        # moved to another unit (set-based, with org_path)
+        with transaction():
+            placement.move_persons(added[:2] + some[:2], units[1])
+        _assert_aggregate_agrees(app)
+        # status changed (approved, left)
+        with transaction():
+            db.session.execute(update(Person).where(Person.id == added[2]).values(status=PersonStatus.active))
+            db.session.execute(update(Person).where(Person.id.in_(some[2:4])).values(status=PersonStatus.left))
+        _assert_aggregate_agrees(app)
+        # an UPDATE that changes nothing counted, and deletions
+        with transaction():
+            db.session.execute(update(Person).where(Person.id.in_(added)).values(title_name="主治医师"))
+            db.session.execute(delete(Person).where(Person.id.in_(added)))
+        _assert_aggregate_agrees(app)
+        # stats-check sees a tampered row, stats-rebuild repairs it
+        from app.models_statistics import StatUnitTitle
+
+        with transaction():
+            db.session.execute(update(StatUnitTitle).where(StatUnitTitle.org_id == units[0])
+                               .values(persons=StatUnitTitle.persons + 3))
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["stats-check"])
+        assert result.exit_code == 1 and "stat_unit_title" in result.output
+        assert runner.invoke(args=["stats-rebuild"]).exit_code == 0
+        _assert_aggregate_agrees(app)

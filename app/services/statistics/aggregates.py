@@ -1,6 +1,7 @@
 """The per-unit statistics aggregates: kept in the transaction of every change, checked and rebuilt from scratch.
 
 * persons per unit and title series: database triggers on ``person`` (migration 0014);
+* persons per unit, title series, title level and status (职称系列分布查询): triggers on ``person`` (migration 0020);
 * learners per unit, year and title series: ``on_summaries_changed``, registered in the credit summaries'
   ``AFTER_REFRESH``: the touched (unit, year) groups are recomputed set-based from ``credit_summary`` joined to
   ``person`` (one index range of the unit's persons), after taking a transaction-level lock per group in a fixed
@@ -17,7 +18,7 @@ from typing import Iterable
 from sqlalchemy import text
 
 from app.extensions import db
-from app.models_statistics import ALL_SERIES, CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, counter_sql  # noqa: F401
+from app.models_statistics import ALL_SERIES, CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, StatUnitTitle, counter_sql  # noqa: F401
 
 COUNTERS = tuple(CREDIT_COUNTERS)
 _CHUNK = 2000
@@ -64,6 +65,13 @@ PERSON_SELECT = " UNION ALL ".join(
     for series in ("COALESCE(title_series_id, 0)", ALL_SERIES_SQL))
 
 
+#: persons per unit, title series, title level and status (every status), as ``stat_unit_title`` holds them
+TITLE_SELECT = (
+    "SELECT employer_id AS org_id, COALESCE(title_series_id, 0) AS series_id, COALESCE(title_level_id, 0) AS level_id, "
+    "status, COUNT(*) AS persons FROM person "
+    "GROUP BY employer_id, COALESCE(title_series_id, 0), COALESCE(title_level_id, 0), status")
+
+
 def groups_of(pairs: list) -> list[tuple[int, int]]:
     """(unit, year) groups of (person_id, year) pairs: the persons' current units."""
     groups: set = set()
@@ -103,19 +111,24 @@ def on_summaries_changed(pairs: list) -> None:
 
 
 def rebuild() -> dict:
-    """Replace both aggregates by a recomputation (set-based)."""
+    """Replace the aggregates by a recomputation (set-based)."""
     cols = ", ".join(COUNTERS)
     db.session.execute(text("DELETE FROM stat_unit_person"))
     db.session.execute(text(f"INSERT INTO stat_unit_person (org_id, series_id, persons) {PERSON_SELECT}"))
+    db.session.execute(text("DELETE FROM stat_unit_title"))
+    db.session.execute(text(f"INSERT INTO stat_unit_title (org_id, series_id, level_id, status, persons) {TITLE_SELECT} "
+                            "ORDER BY 1, 2, 3, 4"))
     db.session.execute(text("DELETE FROM stat_unit_credit"))
     db.session.execute(text(f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) {credit_select()}"))
     return {"stat_unit_person": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_person")),
+            "stat_unit_title": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_title")),
             "stat_unit_credit": db.session.scalar(text("SELECT COUNT(*) FROM stat_unit_credit"))}
 
 
 def clear() -> None:
-    """Empty both aggregates (the demo reset removes every person and summary)."""
+    """Empty the aggregates (the demo reset removes every person and summary)."""
     db.session.execute(text("DELETE FROM stat_unit_person"))
+    db.session.execute(text("DELETE FROM stat_unit_title"))
     db.session.execute(text("DELETE FROM stat_unit_credit"))
 
 
@@ -130,6 +143,14 @@ def differences(limit: int = 20) -> list[dict]:
         {"limit": limit})
     found += [{"table": "stat_unit_person", "org_id": r.org_id, "series_id": r.series_id,
                "differences": {"persons": int(r.diff)}} for r in person]
+    title = db.session.execute(text(
+        f"SELECT org_id, series_id, level_id, status, SUM(persons) AS diff FROM ("
+        f"SELECT org_id, series_id, level_id, status, persons FROM ({TITLE_SELECT}) e "
+        f"UNION ALL SELECT org_id, series_id, level_id, status, -persons FROM stat_unit_title) d "
+        f"GROUP BY org_id, series_id, level_id, status HAVING SUM(persons) <> 0 "
+        f"ORDER BY org_id, series_id, level_id, status LIMIT :limit"), {"limit": limit})
+    found += [{"table": "stat_unit_title", "org_id": r.org_id, "series_id": r.series_id, "level_id": r.level_id,
+               "status": r.status, "differences": {"persons": int(r.diff)}} for r in title]
     negated = ", ".join(f"-{c}" for c in COUNTERS)
     sums = ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
     nonzero = " OR ".join(f"SUM({c}) <> 0" for c in COUNTERS)
