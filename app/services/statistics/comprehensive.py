@@ -243,7 +243,7 @@ def comprehensive(scope: Scope, year, org=None, by_series: bool = False) -> Tabl
                                     .order_by(TitleSeries.sort_order, TitleSeries.id)).all()
         for series_id, name in list(series) + [(NO_SERIES, _("No title series"))]:
             rows.append(Row(key=f"s{series_id}", label=name, figures=_filled(figures.get(series_id), ("bases",))))
-        total = Row(key="total", label=_("Total"), figures=_filled(
+        total = Row(key="total", label=_("Grand total"), figures=_filled(
             {name: sum(r.figures[name] or 0 for r in rows) for name in FIGURES}))
         total.figures.update(_org_totals(target))
     else:
@@ -255,7 +255,7 @@ def comprehensive(scope: Scope, year, org=None, by_series: bool = False) -> Tabl
             rows.append(Row(key=f"o{child_id}", label=name, figures=_filled(figures.get(child_id)),
                             drill_org_id=child_id))
         rows.append(Row(key="direct", label=_("Units and bases attached directly"), figures=_filled(figures.get(0))))
-        total = Row(key="total", label=_("Total"), figures=_filled(
+        total = Row(key="total", label=_("Grand total"), figures=_filled(
             {name: sum(r.figures[name] for r in rows) for name in FIGURES}))
     return Table(year=year, organisation=target, by_series=by_series, rows=rows, total=total,
                  breadcrumb=_breadcrumb(root, target))
