@@ -1,9 +1,11 @@
 """学时审验: each person's year against the year's rule, confirmed as a decision of the review mechanism.
 
-The page reads ``credit_summary`` (never the raw records). Confirming creates the verification rows of the
-persons being decided with one INSERT ... SELECT (hours and rule kept as a snapshot), and decides them with
-``decide`` in the same transaction, in batches of the mechanism's size; a decided verification changes only
-by a new decision with a reason (``redecide``), which is audited like any other.
+The page reads ``credit_summary`` (never the raw records). Confirming is set-based whatever the number of
+persons (``_confirm``): the checks of the review mechanism's ``decide`` run in SQL over the whole set (scope,
+separation of duties), the pending verifications are decided by one guarded UPDATE, the persons without
+one get it by one INSERT … SELECT (hours and rule kept as a snapshot), and one audit row per decided item
+is written by one INSERT … SELECT — 100,000 persons in a few statements. A decided verification changes only
+by a new decision with a reason (``redecide``), which goes through ``decide`` and is audited like any other.
 """
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Select, String, and_, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import aliased
 
 from app.actor import Actor
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, InvalidInput, NotAllowed
 from app.extensions import db
 from app.interface import parse_id
 from app.models import (CreditRequirement, CreditSummary, CreditVerification, Organisation, Person, PersonStatus,
@@ -24,7 +26,7 @@ from app.models import (CreditRequirement, CreditSummary, CreditVerification, Or
 from app.scope import Scope, scope_clause
 from app.services.credit.review import FILTER_MAX, _checked_ids, _reason, sync_max
 from app.services.transaction import transaction
-from app.workflow.service import MAX_BATCH, NotInScope, Outcome, decide, may_review, write_transition_audit
+from app.workflow.service import NotInScope, Outcome, decide, may_review, write_transition_audit
 from app.workflow.states import Decision
 
 KIND = "credit_verification"
@@ -200,22 +202,72 @@ def confirm_persons(actor: Actor, year, person_ids, decision, reason=None, progr
 
 
 def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Outcome:
+    """Decide the year's verification of the chosen persons, set-based (any number of persons).
+
+    The checks of ``decide`` in SQL, over the whole set: every existing verification of the persons on the
+    actor's reviewing side (else 404 for all), none about the actor or submitted by them (403). Then, in
+    one transaction: the pending verifications are decided by one guarded UPDATE; the persons without one
+    get theirs by one INSERT … SELECT, decided at once (hours and rule as a snapshot, like a pending row
+    decided in the same transaction); one audit row per decided item (pending → result) in one
+    INSERT … SELECT. Already decided verifications are skipped (changed only by ``redecide``).
+    """
+    from app.workflow.service import _decisions_changed
+    from app.workflow.states import next_status
+
+    kind = _kind()
+    scope = actor.scope
     now = datetime.datetime.now()
-    done = skipped = 0
+    target = next_status(ReviewStatus.pending, decision)
+    year = rule.year
+    chosen_ids = chosen.subquery()
+    of_chosen = and_(CreditVerification.person_id.in_(select(chosen_ids.c.id)), CreditVerification.year == year)
     with transaction():
-        _create_rows(chosen, rule.year, rule, now)
-        verification_ids = list(db.session.scalars(
-            select(CreditVerification.id).where(CreditVerification.person_id.in_(chosen),
-                                                CreditVerification.year == rule.year)
-            .order_by(CreditVerification.id)))
-        for start in range(0, len(verification_ids), MAX_BATCH):
-            chunk = verification_ids[start:start + MAX_BATCH]
-            outcome = decide(KIND, chunk, actor, decision, reason)
-            done += outcome.done
-            skipped += outcome.skipped
-            if progress is not None:
-                progress(start + len(chunk), len(verification_ids))
-    return Outcome(done=done, skipped=skipped)
+        _refresh_pending(select(chosen_ids.c.id), year, rule)
+        existing = db.session.execute(
+            select(func.count().label("total"),
+                   func.coalesce(func.sum(case((CreditVerification.status == ReviewStatus.pending, 1), else_=0)),
+                                 0).label("pending"),
+                   func.coalesce(func.sum(case((kind.visible(scope), 0), else_=1)), 0).label("outside"),
+                   func.coalesce(func.sum(case((CreditVerification.submitted_by_id == actor.id, 1), else_=0)),
+                                 0).label("own"))
+            .where(of_chosen)).one()
+        if existing.outside:
+            raise NotInScope()
+        about_me = db.session.scalar(select(func.count()).select_from(Person).where(
+            Person.id.in_(select(chosen_ids.c.id)), Person.account_id == actor.id))
+        if existing.own or about_me:
+            raise NotAllowed(_("Nobody may decide a request they submitted or one about themselves"))
+        values = dict(status=target, reviewed_by_id=actor.id, reviewed_on=now,
+                      reject_reason=reason if decision == Decision.reject else None)
+        decided = list(db.session.scalars(
+            update(CreditVerification)
+            .where(of_chosen, CreditVerification.status == ReviewStatus.pending, kind.visible(scope))
+            .values(**values).returning(CreditVerification.id)
+            .execution_options(synchronize_session=False)))
+        if len(decided) != existing.pending:
+            raise Conflict(_("Some items were decided by someone else meanwhile; nothing was changed, please retry"))
+        s = aliased(CreditSummary)
+        source = (
+            select(Person.id, Person.employer_id, Person.org_path, literal(year),
+                   func.coalesce(s.public_hours, 0), func.coalesce(s.professional_hours, 0),
+                   literal(rule.total_hours), literal(rule.professional_hours), literal(target.value),
+                   literal(now), literal(actor.id), literal(now), literal(values["reject_reason"], String))
+            .outerjoin(s, and_(s.person_id == Person.id, s.year == year))
+            .where(Person.id.in_(select(chosen_ids.c.id)),
+                   ~select(CreditVerification.id).where(CreditVerification.person_id == Person.id,
+                                                        CreditVerification.year == year).exists())
+        )
+        created = list(db.session.scalars(insert(CreditVerification).from_select(
+            ["person_id", "employer_id", "org_path", "year", "public_hours", "professional_hours",
+             "required_hours", "required_professional_hours", "status", "submitted_on", "reviewed_by_id",
+             "reviewed_on", "reject_reason"], source).returning(CreditVerification.id)))
+        done = decided + created
+        write_transition_audit(kind, done, actor, decision.value, ReviewStatus.pending, target, reason, now)
+        total = existing.total + len(created)
+        if progress is not None:
+            progress(total, total)
+    _decisions_changed()
+    return Outcome(done=len(done), skipped=total - len(done))
 
 
 def confirm_matching(actor: Actor, query: Query, decision, reason=None, title: str = ""):
