@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.io.bulk import insert_rows
+from app.io.bulk import _copy_text, copy_lines, insert_rows
 from app.logs import current_request_id
 from app.models import (AuditLog, CreditDeclarer, CreditRecord, CreditRequirement, CreditStandard,
                         Organisation, OrganisationType, Person, PersonStatus, ReviewStatus, TrainingProgramme)
@@ -277,27 +277,27 @@ def insert(declarer: Declarer, records: list[dict], now: Optional[datetime.datet
         return []
     now = now or datetime.datetime.now().replace(microsecond=0)
     actor = declarer.actor
-    rows = [{
-        "person_id": r["person_id"], "employer_id": r["employer_id"], "org_path": r["org_path"], "year": r["year"],
-        "subject_kind": r["subject_kind"], "mode": r["mode"], "programme_id": r["programme_id"],
-        "standard_id": r["standard_id"], "quantity": r["quantity"], "activity": r["activity"],
-        "activity_key": r["activity_key"], "hours": r["hours"], "completed_on": r["completed_on"],
-        "provider_id": r["provider_id"], "declarer_type": declarer.type, "declarer_org_id": declarer.org_id,
-        "channel": declarer.channel, "status": ReviewStatus.pending, "submitted_by_id": actor.id,
-        "submitted_on": now,
-    } for r in records]
-    if is_postgresql():
-        # the ids first (one statement), so that nothing is read back after COPY
-        result = list(db.session.scalars(text(
-            "SELECT nextval(pg_get_serial_sequence('credit_record', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(rows)}))
-        for row, pk in zip(rows, result):
-            row["id"] = pk
+    actor_id = actor.id  # read once: an attribute of the account, not a constant, for every row
+    constant = {"declarer_type": declarer.type, "declarer_org_id": declarer.org_id, "channel": declarer.channel,
+                "status": ReviewStatus.pending, "submitted_by_id": actor_id, "submitted_on": now}
+    variable = ("person_id", "employer_id", "org_path", "year", "subject_kind", "mode", "programme_id",
+                "standard_id", "quantity", "activity", "activity_key", "hours", "completed_on", "provider_id")
     try:
-        insert_rows(CreditRecord.__table__, rows)
+        if is_postgresql():
+            # the ids first (one statement), then one COPY: nothing is read back
+            result = list(db.session.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('credit_record', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(records)}))
+            suffix = "\t" + "\t".join(_copy_text(v) for v in constant.values())
+            lines = ("\t".join([str(pk), *[_copy_text(r[c]) for c in variable]]) + suffix
+                     for pk, r in zip(result, records))
+            copy_lines(CreditRecord.__table__, ["id", *variable, *constant], lines)
+        else:
+            insert_rows(CreditRecord.__table__, [{**{c: r[c] for c in variable}, **constant} for r in records])
     except IntegrityError as exc:
         raise Conflict(_("Some of these hours were declared by someone else meanwhile; nothing was saved. "
                          "Please check again")) from exc
+    rows = records
     if not is_postgresql():
         # the new ids, by the unique (person, activity, date) of active records
         ids: dict[tuple, int] = {}
