@@ -74,6 +74,8 @@ class DecideCommand:
     actor: Actor
     decision: Decision
     reason: Optional[str] = None
+    #: a filter-wide decision's chunk may be larger (internal callers only; requests keep MAX_BATCH)
+    max_batch: int = MAX_BATCH
 
     def validate(self) -> None:
         if self.decision not in (Decision.approve, Decision.reject):
@@ -92,8 +94,8 @@ class DecideCommand:
         self.ids = sorted(parsed)
         if not self.ids:
             raise ServiceError(_("No row selected"))
-        if len(self.ids) > MAX_BATCH:
-            raise ServiceError(_("At most %(n)d items per batch", n=MAX_BATCH))
+        if len(self.ids) > self.max_batch:
+            raise ServiceError(_("At most %(n)d items per batch", n=self.max_batch))
         if not may_review(self.actor, self.kind):
             raise NotInScope()
         self.scope = self.actor.scope
@@ -237,7 +239,7 @@ def _decisions_changed() -> None:
     invalidate_counts()
 
 
-def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None) -> Outcome:
+def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None, max_batch: int = MAX_BATCH) -> Outcome:
     """Approve or reject one item or a batch; raises InvalidInput, NotAllowed (403) or NotInScope (404)."""
     try:
         decision = Decision(decision)
@@ -246,6 +248,6 @@ def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None) -> O
     if not isinstance(ids, (list, tuple, set)):
         raise InvalidInput(_("ids must be a list of request ids"))
     command = DecideCommand(kind=resolve_kind(kind), ids=list(ids), actor=actor, decision=decision,
-                            reason=reason)
+                            reason=reason, max_batch=max(MAX_BATCH, int(max_batch)))
     command.validate()
     return command.run()

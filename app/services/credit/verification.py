@@ -247,14 +247,16 @@ def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Ou
         if len(decided) != existing.pending:
             raise Conflict(_("Some items were decided by someone else meanwhile; nothing was changed, please retry"))
         s = aliased(CreditSummary)
+        # the chosen persons' own columns from the same query (no second pass over person)
+        persons = chosen.with_only_columns(Person.id, Person.employer_id, Person.org_path).subquery()
         source = (
-            select(Person.id, Person.employer_id, Person.org_path, literal(year),
+            select(persons.c.id, persons.c.employer_id, persons.c.org_path, literal(year),
                    func.coalesce(s.public_hours, 0), func.coalesce(s.professional_hours, 0),
                    literal(rule.total_hours), literal(rule.professional_hours), literal(target.value),
                    literal(now), literal(actor.id), literal(now), literal(values["reject_reason"], String))
-            .outerjoin(s, and_(s.person_id == Person.id, s.year == year))
-            .where(Person.id.in_(select(chosen_ids.c.id)),
-                   ~select(CreditVerification.id).where(CreditVerification.person_id == Person.id,
+            .select_from(persons)
+            .outerjoin(s, and_(s.person_id == persons.c.id, s.year == year))
+            .where(~select(CreditVerification.id).where(CreditVerification.person_id == persons.c.id,
                                                         CreditVerification.year == year).exists())
         )
         created = list(db.session.scalars(insert(CreditVerification).from_select(
