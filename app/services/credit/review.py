@@ -28,7 +28,7 @@ SYNC_MAX = 2000
 #: most items one filter-wide decision takes (narrow the filter beyond it)
 FILTER_MAX = 200_000
 #: items per decide() of a filter-wide decision on PostgreSQL (ids as one array parameter)
-BIG_CHUNK = 25_000
+BIG_CHUNK = 10_000
 
 
 def _kind(key: str = "credit_record"):

@@ -166,6 +166,70 @@ def _refresh_chunk(pairs: list) -> None:
     ), params)
 
 
+#: what a decision moves, per summary column: (approve, reject) as SQL over the decided records ``r``
+#: (pending → approved adds the record to the approved sums; both leave the pending sums; a rejection
+#: also leaves the active counts of its kind and mode)
+_DECISION_DELTAS = {
+    "public_hours": ("CASE WHEN r.subject_kind = 'public' THEN r.hours ELSE 0 END", "0"),
+    "professional_hours": ("CASE WHEN r.subject_kind = 'professional' THEN r.hours ELSE 0 END", "0"),
+    "online_hours": ("CASE WHEN r.mode = 'online' THEN r.hours ELSE 0 END", "0"),
+    "offline_hours": ("CASE WHEN r.mode = 'offline' THEN r.hours ELSE 0 END", "0"),
+    "pending_hours": ("-r.hours", "-r.hours"),
+    "approved_records": ("1", "0"),
+    "pending_records": ("-1", "-1"),
+    "public_online_records": ("0", "CASE WHEN r.subject_kind = 'public' AND r.mode = 'online' THEN -1 ELSE 0 END"),
+    "public_offline_records": ("0", "CASE WHEN r.subject_kind = 'public' AND r.mode = 'offline' THEN -1 ELSE 0 END"),
+    "professional_online_records": (
+        "0", "CASE WHEN r.subject_kind = 'professional' AND r.mode = 'online' THEN -1 ELSE 0 END"),
+    "professional_offline_records": (
+        "0", "CASE WHEN r.subject_kind = 'professional' AND r.mode = 'offline' THEN -1 ELSE 0 END"),
+}
+
+
+def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
+    """After pending records were decided (approved or rejected, in this transaction): move them in their
+    summaries by what they change, read from the decided records only (PostgreSQL).
+
+    The same result as ``refresh`` of their pairs — a pending record counts in the pending sums and the
+    active counts; an approved one in the approved sums and the active counts; a rejected one nowhere —
+    without re-reading every other record of those persons: the pairs are locked in the fixed order
+    first (as ``refresh``), then one UPDATE adds each pair's delta to the row as it is after the lock
+    (a concurrent decision on the same persons committed first, or waits). A pair without a summary row
+    (never expected: a pending record's refresh created it) is recomputed by ``refresh`` instead.
+    Other databases, and the hooks of ``AFTER_REFRESH``: ``refresh``.
+    """
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return 0
+    pairs = pairs_of_records(ids)
+    if not _is_postgres() or AFTER_REFRESH:
+        return refresh(pairs)
+    session = db.session
+    params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs], "ids": ids}
+    src = "unnest(CAST(:ps AS integer[]), CAST(:ys AS integer[]))"
+    locked = session.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM credit_summary s JOIN {src} AS v(person_id, year) "
+        f"ON s.person_id = v.person_id AND s.year = v.year "
+        f"ORDER BY s.person_id, s.year FOR UPDATE OF s) locked"), params).scalar()
+    if locked != len(pairs):
+        return refresh(pairs)
+    which = 0 if approved else 1
+    sums = ", ".join(f"SUM({deltas[which]}) AS {name}" for name, deltas in _DECISION_DELTAS.items())
+    assignments = ", ".join(f"{name} = s.{name} + d.{name}" for name in _DECISION_DELTAS)
+    new = {c: f"(s.{c} + d.{c})" for c in ("public_hours", "professional_hours")}
+    qualified = (
+        "EXISTS (SELECT 1 FROM credit_requirement q WHERE q.year = s.year"
+        f" AND {new['public_hours']} + {new['professional_hours']} >= q.total_hours"
+        f" AND {new['professional_hours']} * q.professional_denominator"
+        " >= q.total_hours * q.professional_numerator)")
+    session.execute(text(
+        f"UPDATE credit_summary s SET {assignments}, qualified = {qualified} "
+        f"FROM (SELECT r.person_id, r.year, {sums} FROM credit_record r "
+        f"WHERE r.id = ANY(CAST(:ids AS integer[])) GROUP BY r.person_id, r.year) d "
+        f"WHERE s.person_id = d.person_id AND s.year = d.year"), params)
+    return len(pairs)
+
+
 def requalify_year(year: int) -> None:
     """After the rule of ``year`` changed: every summary of the year re-checks its qualified flag."""
     db.session.execute(text(
