@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, String, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Select, String, and_, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from app.actor import Actor
@@ -26,6 +26,7 @@ from app.models import (CreditRequirement, CreditSummary, CreditVerification, Or
 from app.scope import Scope, scope_clause
 from app.services.credit.review import FILTER_MAX, _checked_ids, _reason, sync_max
 from app.services.transaction import transaction
+from app.sql_ids import is_postgresql
 from app.workflow.service import NotInScope, Outcome, decide, may_review, write_transition_audit
 from app.workflow.states import Decision
 
@@ -222,7 +223,6 @@ def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Ou
     chosen_ids = chosen.subquery()
     of_chosen = and_(CreditVerification.person_id.in_(select(chosen_ids.c.id)), CreditVerification.year == year)
     with transaction():
-        _refresh_pending(select(chosen_ids.c.id), year, rule)
         existing = db.session.execute(
             select(func.count().label("total"),
                    func.coalesce(func.sum(case((CreditVerification.status == ReviewStatus.pending, 1), else_=0)),
@@ -239,11 +239,14 @@ def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Ou
             raise NotAllowed(_("Nobody may decide a request they submitted or one about themselves"))
         values = dict(status=target, reviewed_by_id=actor.id, reviewed_on=now,
                       reject_reason=reason if decision == Decision.reject else None)
-        decided = list(db.session.scalars(
-            update(CreditVerification)
-            .where(of_chosen, CreditVerification.status == ReviewStatus.pending, kind.visible(scope))
-            .values(**values).returning(CreditVerification.id)
-            .execution_options(synchronize_session=False)))
+        decided = []
+        if existing.pending:  # pending rows of earlier confirmations: fresh hours, then the decision
+            _refresh_pending(select(chosen_ids.c.id), year, rule)
+            decided = [tuple(r) for r in db.session.execute(
+                update(CreditVerification)
+                .where(of_chosen, CreditVerification.status == ReviewStatus.pending, kind.visible(scope))
+                .values(**values).returning(CreditVerification.id, CreditVerification.org_path)
+                .execution_options(synchronize_session=False))]
         if len(decided) != existing.pending:
             raise Conflict(_("Some items were decided by someone else meanwhile; nothing was changed, please retry"))
         s = aliased(CreditSummary)
@@ -259,17 +262,39 @@ def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Ou
             .where(~select(CreditVerification.id).where(CreditVerification.person_id == persons.c.id,
                                                         CreditVerification.year == year).exists())
         )
-        created = list(db.session.scalars(insert(CreditVerification).from_select(
+        created = [tuple(r) for r in db.session.execute(insert(CreditVerification).from_select(
             ["person_id", "employer_id", "org_path", "year", "public_hours", "professional_hours",
              "required_hours", "required_professional_hours", "status", "submitted_on", "reviewed_by_id",
-             "reviewed_on", "reject_reason"], source).returning(CreditVerification.id)))
+             "reviewed_on", "reject_reason"], source).returning(CreditVerification.id, CreditVerification.org_path))]
         done = decided + created
-        write_transition_audit(kind, done, actor, decision.value, ReviewStatus.pending, target, reason, now)
+        if is_postgresql():
+            _audit_returned(kind, done, actor, decision.value, target, reason, now)
+        else:
+            write_transition_audit(kind, [i for i, _ in done], actor, decision.value, ReviewStatus.pending,
+                                   target, reason, now)
         total = existing.total + len(created)
         if progress is not None:
             progress(total, total)
     _decisions_changed()
     return Outcome(done=len(done), skipped=total - len(done))
+
+
+def _audit_returned(kind, rows: list, actor, action: str, target, reason, now) -> None:
+    """PostgreSQL: one audit row per decided verification (pending → result), from the (id, org_path) the
+    UPDATE and INSERT returned — the rows as ``write_transition_audit`` writes them (the verification's
+    org_path is its employer's path), without looking 100,000 rows up again by id."""
+    if not rows:
+        return
+    from app.logs import current_request_id
+
+    db.session.execute(text(
+        "INSERT INTO audit_log (actor_id, action, object_type, object_id, org_path, comment, from_state, "
+        "to_state, ip, created_on, request_id) "
+        "SELECT :actor, :action, :object_type, u.id, u.path, :comment, :from_state, :to_state, :ip, :now, :rid "
+        "FROM unnest(CAST(:ids AS integer[]), CAST(:paths AS varchar[])) AS u(id, path)"),
+        {"actor": actor.id, "action": action, "object_type": kind.object_type, "comment": reason,
+         "from_state": ReviewStatus.pending.value, "to_state": target.value, "ip": actor.ip, "now": now,
+         "rid": current_request_id(), "ids": [i for i, _ in rows], "paths": [p for _, p in rows]})
 
 
 def confirm_matching(actor: Actor, query: Query, decision, reason=None, title: str = ""):
