@@ -196,13 +196,13 @@ def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
     first (as ``refresh``), then one UPDATE adds each pair's delta to the row as it is after the lock
     (a concurrent decision on the same persons committed first, or waits). A pair without a summary row
     (never expected: a pending record's refresh created it) is recomputed by ``refresh`` instead.
-    Other databases, and the hooks of ``AFTER_REFRESH``: ``refresh``.
+    Other databases: ``refresh``. The hooks of ``AFTER_REFRESH`` run with the pairs, as after ``refresh``.
     """
     ids = sorted({int(i) for i in record_ids})
     if not ids:
         return 0
     pairs = pairs_of_records(ids)
-    if not _is_postgres() or AFTER_REFRESH:
+    if not _is_postgres():
         return refresh(pairs)
     session = db.session
     params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs], "ids": ids}
@@ -227,6 +227,8 @@ def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
         f"FROM (SELECT r.person_id, r.year, {sums} FROM credit_record r "
         f"WHERE r.id = ANY(CAST(:ids AS integer[])) GROUP BY r.person_id, r.year) d "
         f"WHERE s.person_id = d.person_id AND s.year = d.year"), params)
+    for hook in AFTER_REFRESH:  # the aggregates built on the summaries follow, as after ``refresh``
+        hook(pairs)
     return len(pairs)
 
 
