@@ -92,7 +92,8 @@ def import_batch(actor, payload: Any, key: Optional[str], digest: str) -> tuple[
             ids = declaring.insert(declarer, [r for _, r in checked.good]) if insert_good else []
             by_index = {index: ids[n] for n, (index, _) in enumerate(checked.good)} if insert_good else {}
             results = []
-            declared, not_imported = _("Declared, pending review"), _("Not imported: another record of the batch has errors")
+            declared = _("Declared, pending review")  # translated once, not per row
+            not_imported = _("Not imported: another record of the batch has errors")
             for index in range(len(records)):
                 if index in messages:
                     results.append({"index": index, "ok": False, "message": "；".join(messages[index]),
