@@ -358,9 +358,10 @@ class Person(Model):
         # the scope filter and the list's default order: one range scan per subtree, already sorted
         Index("ix_person_org_path", "org_path", "id"),
         # prefix search by name, within a subtree too: the index carries org_path (PostgreSQL INCLUDE),
-        # so the scope is checked without visiting the table
+        # so the scope is checked without visiting the table, and the id (0017): subqueries of person ids
+        # by name prefix are index-only scans
         Index("ix_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"},
-              postgresql_include=["org_path"]),
+              postgresql_include=["org_path", "id"]),
         # prefix search by ID number (the unique index cannot serve LIKE under a non-C collation)
         Index("ix_person_id_number_prefix", "id_number", postgresql_ops={"id_number": "varchar_pattern_ops"}),
         Index("ix_person_title_series_level", "title_series_id", "title_level_id"),

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from wtforms import StringField
 
 from app.actor import current_actor
+from app.admin.lookup import AjaxRelationField
 from app.errors import InvalidInput
 from app.extensions import db
 from app.interface import parse_id
@@ -73,7 +74,12 @@ class CreditRecordReviewMixin:
 
     list_template = "credit/record_list.html"
     search_filters = {"person": [PersonNameStarts, PersonIdNumberStarts]}
-    search_form_extra_fields = {"person": StringField(_l("Full name"))}
+    search_form_extra_fields = {
+        "person": StringField(_l("Full name")),
+        # picked by search: a subtree holds thousands of programmes (2,820 below the mid-level department
+        # at 1M persons), which as a drop-down took most of the list page's time (docs/benchmark.md)
+        "programme": AjaxRelationField(_l("Training programme"), lookup="programme"),
+    }
     method_permission_name = {**READ_WRITE, "approve": "write", "reject": "write", "reject_form": "write",
                               "bulk": "write", "revoke_form": "write", "delete_records": "write",
                               "revoke": "write"}

@@ -13,7 +13,7 @@ from wtforms.validators import StopValidation
 from wtforms.widgets import html_params
 
 from app.extensions import db
-from app.models import Account, InternalDepartment, Organisation, OrganisationStatus, Person
+from app.models import Account, InternalDepartment, Organisation, OrganisationStatus, Person, TrainingProgramme
 from app.scope import apply_scope
 
 #: most matches one lookup returns
@@ -27,6 +27,10 @@ LOOKUPS: dict[str, tuple] = {
     "account": (Account, (Account.real_name, Account.username), lambda a: f"{a.real_name}（{a.username}）", set()),
 }
 LOOKUP_FOR_MODEL = {spec[0]: name for name, spec in LOOKUPS.items()}
+#: lookups a view asks for by name (not every relation to the model): the training programmes of the
+#: scope, by name prefix or by code (PX…) — the credit review's filter, where a subtree holds thousands
+LOOKUPS["programme"] = (TrainingProgramme, (TrainingProgramme.name, TrainingProgramme.code),
+                        lambda p: f"{p.name}（{p.code}）" if p.code else p.name, {"status"})
 #: lookups over small tables (organisations, their departments) match anywhere in the name, as the
 #: public pickers do; persons and accounts (millions of rows) keep the indexed prefix search
 MATCH_ANYWHERE = {"organisation", "department"}
@@ -72,6 +76,8 @@ def scoped_lookup(name: str, term: str, filters: dict, limit: int = LOOKUP_LIMIT
     elif term:
         # a number is an ID prefix, anything else a name prefix: one indexed column, no OR
         column = columns[-1] if term[:1].isdigit() and len(columns) > 1 else columns[0]
+        if name == "programme" and term[:2].upper() == "PX":  # a programme code
+            column, term = columns[1], term.upper()
         query = query.where(column.startswith(term, autoescape=True))
     query = apply_scope(query, model).limit(limit)
     return [(obj.id, label(obj)) for obj in db.session.scalars(query)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import enum
 import io
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,28 @@ def _copy_text(value) -> str:
     if isinstance(value, (datetime.date, datetime.datetime)):
         return value.isoformat()
     return str(value).translate(_ESCAPES)
+
+
+def copy_lines(table: Table, columns: Sequence[str], lines: Iterable[str]) -> int:
+    """PostgreSQL: COPY ready-made lines (COPY text format, no newline) into the current transaction."""
+    buffer = io.StringIO()
+    count = 0
+    for line in lines:
+        buffer.write(line)
+        buffer.write("\n")
+        count += 1
+    if not count:
+        return 0
+    buffer.seek(0)
+    connection = db.session.connection()
+    raw = connection.connection.dbapi_connection
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor:
+        try:
+            cursor.copy_expert(statement, buffer, size=1 << 20)
+        except connection.dialect.dbapi.IntegrityError as exc:  # the same error executemany raises
+            raise IntegrityError(statement, None, exc) from exc
+    return count
 
 
 def insert_rows(table: Table, rows: Sequence[dict]) -> int:

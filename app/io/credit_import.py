@@ -67,7 +67,7 @@ def validate(rows: list[tuple[int, dict]], actor: Actor) -> tuple[list[tuple[int
     headers = {c.key: str(c.header) for c in COLUMNS}
     parsed, errors = [], []
     for row_number, row in rows:
-        values, problems = parse_row(row_number, row)
+        values, problems = parse_row(row_number, row, id_checked=True)  # the id_number column validated it
         errors.extend(RowError(p.index, headers.get(p.field, p.field), p.message) for p in problems)
         if values is not None:
             parsed.append((row_number, values))

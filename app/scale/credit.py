@@ -187,19 +187,34 @@ def step_credit(ctx: GenerationContext) -> None:
 
     started = time.perf_counter()
     session = ctx.loader.session
-    indexes = []
-    if ctx.loader.is_postgresql:  # build the secondary indexes once after COPY, not row by row
+    indexes, foreign_keys = [], []
+    if ctx.loader.is_postgresql:
+        # Build the secondary indexes once after COPY, not row by row, and check the foreign keys once
+        # (ADD CONSTRAINT validates with one join per key): with the keys in place, COPY queues one
+        # after-trigger event per row and key (8 keys x 5M rows: ~650 MB of backend memory) and then runs
+        # 40M single-row lookups at the end of the statement, which took longer than the rest of the
+        # generation together — the 1M load looked stuck there and was killed (docs/benchmark.md).
+        session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
         indexes = [tuple(r) for r in session.execute(text(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'credit_record' "
             "AND indexname <> 'credit_record_pkey'"))]
+        foreign_keys = [tuple(r) for r in session.execute(text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'credit_record'::regclass AND contype = 'f' ORDER BY conname"))]
+        for name, _definition in foreign_keys:
+            session.execute(text(f'ALTER TABLE credit_record DROP CONSTRAINT "{name}"'))
         for name, _definition in indexes:
             session.execute(text(f'DROP INDEX "{name}"'))
     count = ctx.loader.insert("credit_record", RECORD_COLUMNS, rows())
+    copied = time.perf_counter()
     for _name, definition in indexes:
         session.execute(text(definition))
+    for name, definition in foreign_keys:
+        session.execute(text(f'ALTER TABLE credit_record ADD CONSTRAINT "{name}" {definition}'))
     loaded = time.perf_counter()
-    ctx.echo(f"  credit_record: {count:,} ({loaded - started:.1f} s, "
-             f"{(loaded - started) * 1_000_000 / max(count, 1):.1f} s per million)")
+    ctx.echo(f"  credit_record: {count:,} ({loaded - started:.1f} s: COPY {copied - started:.1f} s, indexes and "
+             f"keys {loaded - copied:.1f} s; {(loaded - started) * 1_000_000 / max(count, 1):.1f} s per million)")
     summaries = summary.rebuild_all()
     ctx.loader.filled.add("credit_summary")
     ctx.echo(f"  credit_summary: {summaries:,} ({time.perf_counter() - loaded:.1f} s, computed in SQL)")

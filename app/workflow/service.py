@@ -23,6 +23,7 @@ from app.logs import current_request_id
 from app.models import AuditLog, Organisation, ReviewStatus
 from app.scope import subtree_org_ids
 from app.services.transaction import ServiceError, transaction
+from app.sql_ids import ids_in, is_postgresql
 from app.workflow.kinds import Kind, kind_for
 from app.workflow.states import Decision, next_status
 
@@ -73,6 +74,8 @@ class DecideCommand:
     actor: Actor
     decision: Decision
     reason: Optional[str] = None
+    #: a filter-wide decision's chunk may be larger (internal callers only; requests keep MAX_BATCH)
+    max_batch: int = MAX_BATCH
 
     def validate(self) -> None:
         if self.decision not in (Decision.approve, Decision.reject):
@@ -91,8 +94,8 @@ class DecideCommand:
         self.ids = sorted(parsed)
         if not self.ids:
             raise ServiceError(_("No row selected"))
-        if len(self.ids) > MAX_BATCH:
-            raise ServiceError(_("At most %(n)d items per batch", n=MAX_BATCH))
+        if len(self.ids) > self.max_batch:
+            raise ServiceError(_("At most %(n)d items per batch", n=self.max_batch))
         if not may_review(self.actor, self.kind):
             raise NotInScope()
         self.scope = self.actor.scope
@@ -102,7 +105,7 @@ class DecideCommand:
         if kind.two_sided:
             columns += [getattr(model, side.approved_by_column).label(f"by_{side.name}") for side in kind.sides]
         rows = db.session.execute(
-            select(*columns).where(model.id.in_(self.ids), kind.visible(self.scope))
+            select(*columns).where(ids_in(model.id, self.ids), kind.visible(self.scope))
         ).all()
         if len(rows) != len(self.ids):
             raise NotInScope()
@@ -152,7 +155,7 @@ class DecideCommand:
         now = datetime.datetime.now()
         result = db.session.execute(
             update(model)
-            .where(model.id.in_(ids), model.status == ReviewStatus.pending)
+            .where(ids_in(model.id, ids), model.status == ReviewStatus.pending)
             .values(status=target, reviewed_by_id=self.actor.id, reviewed_on=now,
                     reject_reason=self.reason if decision == Decision.reject else None)
             .execution_options(synchronize_session=False)
@@ -210,20 +213,23 @@ def write_transition_audit(kind: Kind, ids: Iterable[int], actor: Actor, action:
                "comment", "from_state", "to_state", "ip", "created_on", "request_id"]
     before = model.before if hasattr(model, "before") else null()
     after = model.after if hasattr(model, "after") else null()
-    db.session.execute(
-        insert(AuditLog).from_select(
-            columns,
-            select(
-                literal(actor.id), literal(action), literal(kind.object_type), model.id, Organisation.path,
-                before, after, literal(comment if comment is not None else reason, String),
-                literal(from_state.value if from_state is not None else None, String),
-                literal(to_state.value), literal(actor.ip, String), literal(now),
-                literal(current_request_id(), String),
+    ids = list(ids)
+    chunk = len(ids) if is_postgresql() else MAX_BATCH
+    for start in range(0, len(ids), max(chunk, 1)):
+        db.session.execute(
+            insert(AuditLog).from_select(
+                columns,
+                select(
+                    literal(actor.id), literal(action), literal(kind.object_type), model.id, Organisation.path,
+                    before, after, literal(comment if comment is not None else reason, String),
+                    literal(from_state.value if from_state is not None else None, String),
+                    literal(to_state.value), literal(actor.ip, String), literal(now),
+                    literal(current_request_id(), String),
+                )
+                .join(Organisation, Organisation.id == getattr(model, kind.org_column))
+                .where(ids_in(model.id, ids[start:start + chunk])),
             )
-            .join(Organisation, Organisation.id == getattr(model, kind.org_column))
-            .where(model.id.in_(list(ids))),
         )
-    )
 
 
 def _decisions_changed() -> None:
@@ -233,7 +239,7 @@ def _decisions_changed() -> None:
     invalidate_counts()
 
 
-def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None) -> Outcome:
+def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None, max_batch: int = MAX_BATCH) -> Outcome:
     """Approve or reject one item or a batch; raises InvalidInput, NotAllowed (403) or NotInScope (404)."""
     try:
         decision = Decision(decision)
@@ -242,6 +248,6 @@ def decide(kind, ids, actor: Actor, decision, reason: Optional[str] = None) -> O
     if not isinstance(ids, (list, tuple, set)):
         raise InvalidInput(_("ids must be a list of request ids"))
     command = DecideCommand(kind=resolve_kind(kind), ids=list(ids), actor=actor, decision=decision,
-                            reason=reason)
+                            reason=reason, max_batch=max(MAX_BATCH, int(max_batch)))
     command.validate()
     return command.run()

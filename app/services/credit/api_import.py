@@ -92,16 +92,17 @@ def import_batch(actor, payload: Any, key: Optional[str], digest: str) -> tuple[
             ids = declaring.insert(declarer, [r for _, r in checked.good]) if insert_good else []
             by_index = {index: ids[n] for n, (index, _) in enumerate(checked.good)} if insert_good else {}
             results = []
+            declared = _("Declared, pending review")  # translated once, not per row
+            not_imported = _("Not imported: another record of the batch has errors")
             for index in range(len(records)):
                 if index in messages:
                     results.append({"index": index, "ok": False, "message": "；".join(messages[index]),
                                     "record_id": None})
                 elif index in by_index:
-                    results.append({"index": index, "ok": True, "message": _("Declared, pending review"),
+                    results.append({"index": index, "ok": True, "message": declared,
                                     "record_id": by_index[index]})
                 else:
-                    results.append({"index": index, "ok": False, "record_id": None,
-                                    "message": _("Not imported: another record of the batch has errors")})
+                    results.append({"index": index, "ok": False, "record_id": None, "message": not_imported})
             answer = {"total": len(records), "imported": len(ids), "rejected": len(records) - len(ids),
                       "atomic": atomic, "results": results}
             if key is not None:

@@ -16,18 +16,21 @@ from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import String, literal, select
+from sqlalchemy import Integer, String, any_, bindparam, literal, select, text
 from sqlalchemy import insert as sql_insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import Conflict, InvalidInput
 from app.extensions import db
-from app.io.bulk import insert_rows
+from app.io.bulk import _copy_text, copy_lines, insert_rows
+from app.logs import current_request_id
 from app.models import (AuditLog, CreditDeclarer, CreditRecord, CreditRequirement, CreditStandard,
                         Organisation, OrganisationType, Person, PersonStatus, ReviewStatus, TrainingProgramme)
 from app.services.credit import summary
 from app.services.credit.rules import Declarer, Problem, activity_key, duplicate_message, parse_row
 from app.services.transaction import transaction
+from app.sql_ids import is_postgresql
 
 #: values per IN (...) list
 CHUNK = 1000
@@ -51,8 +54,19 @@ class Checked:
 
 # ------------------------------------------------------------------ reference data, set-based
 def _chunks(values: list, size: int = CHUNK) -> Iterable[list]:
+    """Parts of a list for IN (...) lists; on PostgreSQL one part (the ids travel as one array parameter)."""
+    if is_postgresql():
+        size = max(size, MAX_BATCH)
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def _in(column, values: list):
+    """SQL: ``column`` is one of ``values`` (an array parameter on PostgreSQL)."""
+    if is_postgresql():
+        element = String() if values and isinstance(values[0], str) else Integer()
+        return column == any_(bindparam("values", list(values), type_=ARRAY(element), unique=True))
+    return column.in_(values)
 
 
 def _persons(numbers: list[str]) -> dict[str, tuple]:
@@ -60,7 +74,7 @@ def _persons(numbers: list[str]) -> dict[str, tuple]:
     for part in _chunks(sorted(set(numbers))):
         for row in db.session.execute(select(
                 Person.id_number, Person.id, Person.name, Person.employer_id, Person.org_path, Person.status)
-                .where(Person.id_number.in_(part))):
+                .where(_in(Person.id_number, part))):
             found[row.id_number] = row
     return found
 
@@ -103,7 +117,7 @@ def _active_records(person_ids: list[int], years: set[int]) -> tuple[set, dict]:
         for row in db.session.execute(select(
                 CreditRecord.person_id, CreditRecord.activity_key, CreditRecord.completed_on,
                 CreditRecord.standard_id, CreditRecord.year, CreditRecord.hours)
-                .where(CreditRecord.person_id.in_(part), CreditRecord.year.in_(sorted(years)),
+                .where(_in(CreditRecord.person_id, part), CreditRecord.year.in_(sorted(years)),
                        CreditRecord.status.in_(_ACTIVE))):
             keys.add((row.person_id, row.activity_key, row.completed_on))
             if row.standard_id is not None:
@@ -263,36 +277,46 @@ def insert(declarer: Declarer, records: list[dict], now: Optional[datetime.datet
         return []
     now = now or datetime.datetime.now().replace(microsecond=0)
     actor = declarer.actor
-    rows = [{
-        "person_id": r["person_id"], "employer_id": r["employer_id"], "org_path": r["org_path"], "year": r["year"],
-        "subject_kind": r["subject_kind"], "mode": r["mode"], "programme_id": r["programme_id"],
-        "standard_id": r["standard_id"], "quantity": r["quantity"], "activity": r["activity"],
-        "activity_key": r["activity_key"], "hours": r["hours"], "completed_on": r["completed_on"],
-        "provider_id": r["provider_id"], "declarer_type": declarer.type, "declarer_org_id": declarer.org_id,
-        "channel": declarer.channel, "status": ReviewStatus.pending, "submitted_by_id": actor.id,
-        "submitted_on": now,
-    } for r in records]
+    actor_id = actor.id  # read once: an attribute of the account, not a constant, for every row
+    constant = {"declarer_type": declarer.type, "declarer_org_id": declarer.org_id, "channel": declarer.channel,
+                "status": ReviewStatus.pending, "submitted_by_id": actor_id, "submitted_on": now}
+    variable = ("person_id", "employer_id", "org_path", "year", "subject_kind", "mode", "programme_id",
+                "standard_id", "quantity", "activity", "activity_key", "hours", "completed_on", "provider_id")
     try:
-        insert_rows(CreditRecord.__table__, rows)
+        if is_postgresql():
+            # the ids first (one statement), then one COPY: nothing is read back
+            result = list(db.session.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('credit_record', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(records)}))
+            suffix = "\t" + "\t".join(_copy_text(v) for v in constant.values())
+            lines = ("\t".join([str(pk), *[_copy_text(r[c]) for c in variable]]) + suffix
+                     for pk, r in zip(result, records))
+            copy_lines(CreditRecord.__table__, ["id", *variable, *constant], lines)
+        else:
+            insert_rows(CreditRecord.__table__, [{**{c: r[c] for c in variable}, **constant} for r in records])
     except IntegrityError as exc:
         raise Conflict(_("Some of these hours were declared by someone else meanwhile; nothing was saved. "
                          "Please check again")) from exc
-    # the new ids, by the unique (person, activity, date) of active records
-    ids: dict[tuple, int] = {}
-    for part in _chunks(sorted({r["person_id"] for r in rows})):
-        for row in db.session.execute(select(
-                CreditRecord.id, CreditRecord.person_id, CreditRecord.activity_key, CreditRecord.completed_on)
-                .where(CreditRecord.person_id.in_(part), CreditRecord.submitted_on == now,
-                       CreditRecord.status == ReviewStatus.pending)):
-            ids[(row.person_id, row.activity_key, row.completed_on)] = row.id
-    result = [ids[(r["person_id"], r["activity_key"], r["completed_on"])] for r in rows]
+    rows = records
+    if not is_postgresql():
+        # the new ids, by the unique (person, activity, date) of active records
+        ids: dict[tuple, int] = {}
+        for part in _chunks(sorted({r["person_id"] for r in rows})):
+            for row in db.session.execute(select(
+                    CreditRecord.id, CreditRecord.person_id, CreditRecord.activity_key, CreditRecord.completed_on)
+                    .where(CreditRecord.person_id.in_(part), CreditRecord.submitted_on == now,
+                           CreditRecord.status == ReviewStatus.pending)):
+                ids[(row.person_id, row.activity_key, row.completed_on)] = row.id
+        result = [ids[(r["person_id"], r["activity_key"], r["completed_on"])] for r in rows]
     for part in _chunks(result, 5000):
         db.session.execute(sql_insert(AuditLog).from_select(
-            ["actor_id", "action", "object_type", "object_id", "org_path", "comment", "to_state", "ip", "created_on"],
+            ["actor_id", "action", "object_type", "object_id", "org_path", "comment", "to_state", "ip", "created_on",
+             "request_id"],
             select(literal(actor.id), literal("submit"), literal("credit_record"), CreditRecord.id,
                    CreditRecord.org_path, literal(declarer.channel.value, String),
-                   literal(ReviewStatus.pending.value), literal(actor.ip, String), literal(now))
-            .where(CreditRecord.id.in_(part))))
+                   literal(ReviewStatus.pending.value), literal(actor.ip, String), literal(now),
+                   literal(current_request_id(), String))
+            .where(_in(CreditRecord.id, part))))
     summary.refresh({(r["person_id"], r["year"]) for r in rows})
     return result
 

@@ -27,6 +27,8 @@ from app.workflow.states import Decision
 SYNC_MAX = 2000
 #: most items one filter-wide decision takes (narrow the filter beyond it)
 FILTER_MAX = 200_000
+#: items per decide() of a filter-wide decision on PostgreSQL (ids as one array parameter)
+BIG_CHUNK = 10_000
 
 
 def _kind(key: str = "credit_record"):
@@ -143,15 +145,21 @@ def _counts_changed() -> None:
 # ---------------------------------------------------------------------- decisions over a whole filter
 def decide_in_chunks(kind_key: str, ids: list[int], actor: Actor, decision, reason=None,
                      progress=None) -> Outcome:
-    """One transaction, chunks of the mechanism's batch size: each chunk re-checks scope per item."""
+    """One transaction, chunks of the mechanism's batch size: each chunk re-checks scope per item.
+
+    On PostgreSQL the ids travel as one array parameter whatever their number, so the chunks are larger
+    (``BIG_CHUNK``): fewer statements and plans for the same rows, progress still reported per chunk."""
+    from app.sql_ids import is_postgresql
+
     done = skipped = 0
+    size = BIG_CHUNK if is_postgresql() else MAX_BATCH
     with transaction():
-        for start in range(0, len(ids), MAX_BATCH):
-            outcome = decide(kind_key, ids[start:start + MAX_BATCH], actor, decision, reason)
+        for start in range(0, len(ids), size):
+            outcome = decide(kind_key, ids[start:start + size], actor, decision, reason, max_batch=size)
             done += outcome.done
             skipped += outcome.skipped
             if progress is not None:
-                progress(start + len(ids[start:start + MAX_BATCH]), len(ids))
+                progress(start + len(ids[start:start + size]), len(ids))
     return Outcome(done=done, skipped=skipped)
 
 

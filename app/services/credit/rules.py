@@ -153,8 +153,10 @@ def _choice(value: Any, enum, field: str, index: int, problems: list):
     return None
 
 
-def parse_row(index: int, raw: Any) -> tuple[Optional[dict], list[Problem]]:
-    """A declared row from loose input (strings, numbers, dates); (row, []) or (None, problems)."""
+def parse_row(index: int, raw: Any, id_checked: bool = False) -> tuple[Optional[dict], list[Problem]]:
+    """A declared row from loose input (strings, numbers, dates); (row, []) or (None, problems).
+
+    ``id_checked``: the ID number was validated and normalised already (the Excel importer's column)."""
     problems: list[Problem] = []
     if not isinstance(raw, dict):
         return None, [Problem(index, "", _("Each record must be an object with named fields"))]
@@ -165,6 +167,8 @@ def parse_row(index: int, raw: Any) -> tuple[Optional[dict], list[Problem]]:
     number = None
     if isinstance(raw.get("id_number"), (int, float)) and not isinstance(raw.get("id_number"), bool):
         problems.append(Problem(index, "id_number", _("Enter the ID number as text (a number cell loses its last digits)")))
+    elif id_checked and number_text:
+        number = number_text
     else:
         try:
             number = validate_id_number(number_text)

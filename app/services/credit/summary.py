@@ -47,6 +47,8 @@ QUALIFIED_SQL = (
 )
 
 _CHUNK = 5000
+#: on PostgreSQL the pairs travel as two arrays: the statement is the same whatever their number
+_PG_CHUNK = 100_000
 
 
 def _is_postgres() -> bool:
@@ -64,23 +66,27 @@ def pairs_of_records(record_ids: Select | Sequence[int]) -> list[tuple[int, int]
     """The (person_id, year) pairs of some records (read before the records are deleted or moved)."""
     from app.models import CreditRecord
 
+    from app.sql_ids import ids_in
+
     stmt = db.select(CreditRecord.person_id, CreditRecord.year).distinct()
     if isinstance(record_ids, Select):
         stmt = stmt.where(CreditRecord.id.in_(record_ids))
         return [tuple(row) for row in db.session.execute(stmt)]
     pairs: set = set()
     ids = list(record_ids)
-    for start in range(0, len(ids), _CHUNK):
+    chunk = _PG_CHUNK if _is_postgres() else _CHUNK
+    for start in range(0, len(ids), chunk):
         pairs.update(tuple(row) for row in db.session.execute(
-            stmt.where(CreditRecord.id.in_(ids[start:start + _CHUNK]))))
+            stmt.where(ids_in(CreditRecord.id, ids[start:start + chunk]))))
     return sorted(pairs)
 
 
 def refresh(pairs: Iterable[tuple[int, int]]) -> int:
     """Recompute the summary rows of ``pairs`` from the raw records; returns how many pairs."""
     pairs = sorted(set((int(p), int(y)) for p, y in pairs))
-    for start in range(0, len(pairs), _CHUNK):
-        _refresh_chunk(pairs[start:start + _CHUNK])
+    chunk = _PG_CHUNK if _is_postgres() else _CHUNK
+    for start in range(0, len(pairs), chunk):
+        _refresh_chunk(pairs[start:start + chunk])
     if pairs:
         for hook in AFTER_REFRESH:
             hook(pairs)
@@ -130,12 +136,20 @@ def _refresh_chunk(pairs: list) -> None:
              "(r.person_id, r.year) IN (SELECT v.column1, v.column2 FROM (VALUES {values}) AS v)").format(values=values, src=src)
     assignments = ", ".join(f"{c} = COALESCE(a.{c}, 0)" for c in COLUMNS)
     if postgres:
+        # one pass: the sums and the qualified flag (computed from the new sums), one new row version each
+        new_hours = {c: f"COALESCE(a.{c}, 0)" for c in ("public_hours", "professional_hours")}
+        qualified = (
+            "EXISTS (SELECT 1 FROM credit_requirement q WHERE q.year = v.year"
+            f" AND {new_hours['public_hours']} + {new_hours['professional_hours']} >= q.total_hours"
+            f" AND {new_hours['professional_hours']} * q.professional_denominator"
+            " >= q.total_hours * q.professional_numerator)")
         session.execute(text(
-            f"UPDATE credit_summary s SET {assignments} "
+            f"UPDATE credit_summary s SET {assignments}, qualified = {qualified} "
             f"FROM {src} AS v(person_id, year) "
             f"LEFT JOIN ({aggregate_select('WHERE ' + match)}) a "
             f"ON a.person_id = v.person_id AND a.year = v.year "
             f"WHERE s.person_id = v.person_id AND s.year = v.year"), params)
+        return
     else:
         sets = ", ".join(f"{c} = COALESCE((SELECT a.{c} FROM agg a WHERE a.person_id = credit_summary.person_id "
                          f"AND a.year = credit_summary.year), 0)" for c in COLUMNS)
@@ -150,6 +164,72 @@ def _refresh_chunk(pairs: list) -> None:
     session.execute(text(
         f"UPDATE credit_summary AS s SET qualified = {QUALIFIED_SQL.format(s='s')} WHERE {target}"
     ), params)
+
+
+#: what a decision moves, per summary column: (approve, reject) as SQL over the decided records ``r``
+#: (pending → approved adds the record to the approved sums; both leave the pending sums; a rejection
+#: also leaves the active counts of its kind and mode)
+_DECISION_DELTAS = {
+    "public_hours": ("CASE WHEN r.subject_kind = 'public' THEN r.hours ELSE 0 END", "0"),
+    "professional_hours": ("CASE WHEN r.subject_kind = 'professional' THEN r.hours ELSE 0 END", "0"),
+    "online_hours": ("CASE WHEN r.mode = 'online' THEN r.hours ELSE 0 END", "0"),
+    "offline_hours": ("CASE WHEN r.mode = 'offline' THEN r.hours ELSE 0 END", "0"),
+    "pending_hours": ("-r.hours", "-r.hours"),
+    "approved_records": ("1", "0"),
+    "pending_records": ("-1", "-1"),
+    "public_online_records": ("0", "CASE WHEN r.subject_kind = 'public' AND r.mode = 'online' THEN -1 ELSE 0 END"),
+    "public_offline_records": ("0", "CASE WHEN r.subject_kind = 'public' AND r.mode = 'offline' THEN -1 ELSE 0 END"),
+    "professional_online_records": (
+        "0", "CASE WHEN r.subject_kind = 'professional' AND r.mode = 'online' THEN -1 ELSE 0 END"),
+    "professional_offline_records": (
+        "0", "CASE WHEN r.subject_kind = 'professional' AND r.mode = 'offline' THEN -1 ELSE 0 END"),
+}
+
+
+def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
+    """After pending records were decided (approved or rejected, in this transaction): move them in their
+    summaries by what they change, read from the decided records only (PostgreSQL).
+
+    The same result as ``refresh`` of their pairs — a pending record counts in the pending sums and the
+    active counts; an approved one in the approved sums and the active counts; a rejected one nowhere —
+    without re-reading every other record of those persons: the pairs are locked in the fixed order
+    first (as ``refresh``), then one UPDATE adds each pair's delta to the row as it is after the lock
+    (a concurrent decision on the same persons committed first, or waits). A pair without a summary row
+    (never expected: a pending record's refresh created it) is recomputed by ``refresh`` instead.
+    Other databases: ``refresh``. The hooks of ``AFTER_REFRESH`` run with the pairs, as after ``refresh``.
+    """
+    ids = sorted({int(i) for i in record_ids})
+    if not ids:
+        return 0
+    pairs = pairs_of_records(ids)
+    if not _is_postgres():
+        return refresh(pairs)
+    session = db.session
+    params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs], "ids": ids}
+    src = "unnest(CAST(:ps AS integer[]), CAST(:ys AS integer[]))"
+    locked = session.execute(text(
+        f"SELECT count(*) FROM (SELECT 1 FROM credit_summary s JOIN {src} AS v(person_id, year) "
+        f"ON s.person_id = v.person_id AND s.year = v.year "
+        f"ORDER BY s.person_id, s.year FOR UPDATE OF s) locked"), params).scalar()
+    if locked != len(pairs):
+        return refresh(pairs)
+    which = 0 if approved else 1
+    sums = ", ".join(f"SUM({deltas[which]}) AS {name}" for name, deltas in _DECISION_DELTAS.items())
+    assignments = ", ".join(f"{name} = s.{name} + d.{name}" for name in _DECISION_DELTAS)
+    new = {c: f"(s.{c} + d.{c})" for c in ("public_hours", "professional_hours")}
+    qualified = (
+        "EXISTS (SELECT 1 FROM credit_requirement q WHERE q.year = s.year"
+        f" AND {new['public_hours']} + {new['professional_hours']} >= q.total_hours"
+        f" AND {new['professional_hours']} * q.professional_denominator"
+        " >= q.total_hours * q.professional_numerator)")
+    session.execute(text(
+        f"UPDATE credit_summary s SET {assignments}, qualified = {qualified} "
+        f"FROM (SELECT r.person_id, r.year, {sums} FROM credit_record r "
+        f"WHERE r.id = ANY(CAST(:ids AS integer[])) GROUP BY r.person_id, r.year) d "
+        f"WHERE s.person_id = d.person_id AND s.year = d.year"), params)
+    for hook in AFTER_REFRESH:  # the aggregates built on the summaries follow, as after ``refresh``
+        hook(pairs)
+    return len(pairs)
 
 
 def requalify_year(year: int) -> None:
@@ -188,9 +268,8 @@ def rebuild_all() -> int:
     session = db.session
     cols = ", ".join(COLUMNS)
     session.execute(text("DELETE FROM credit_summary"))
-    session.execute(text(
+    session.execute(text(  # the qualified flag in the same pass (not a second UPDATE of every row)
         f"INSERT INTO credit_summary (person_id, year, {cols}, qualified) "
         f"SELECT a.person_id, a.year, {', '.join('a.' + c for c in COLUMNS)}, "
-        f"{'false' if _is_postgres() else '0'} FROM ({aggregate_select()}) a"))
-    session.execute(text(f"UPDATE credit_summary AS s SET qualified = {QUALIFIED_SQL.format(s='s')}"))
+        f"{QUALIFIED_SQL.format(s='a')} FROM ({aggregate_select()}) a"))
     return session.scalar(text("SELECT COUNT(*) FROM credit_summary")) or 0

@@ -1,9 +1,11 @@
 """学时审验: each person's year against the year's rule, confirmed as a decision of the review mechanism.
 
-The page reads ``credit_summary`` (never the raw records). Confirming creates the verification rows of the
-persons being decided with one INSERT ... SELECT (hours and rule kept as a snapshot), and decides them with
-``decide`` in the same transaction, in batches of the mechanism's size; a decided verification changes only
-by a new decision with a reason (``redecide``), which is audited like any other.
+The page reads ``credit_summary`` (never the raw records). Confirming is set-based whatever the number of
+persons (``_confirm``): the checks of the review mechanism's ``decide`` run in SQL over the whole set (scope,
+separation of duties), the pending verifications are decided by one guarded UPDATE, the persons without
+one get it by one INSERT … SELECT (hours and rule kept as a snapshot), and one audit row per decided item
+is written by one INSERT … SELECT — 100,000 persons in a few statements. A decided verification changes only
+by a new decision with a reason (``redecide``), which goes through ``decide`` and is audited like any other.
 """
 from __future__ import annotations
 
@@ -12,11 +14,11 @@ from dataclasses import dataclass
 from typing import Optional
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import Select, String, and_, case, func, insert, literal, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from app.actor import Actor
-from app.errors import Conflict, InvalidInput
+from app.errors import Conflict, InvalidInput, NotAllowed
 from app.extensions import db
 from app.interface import parse_id
 from app.models import (CreditRequirement, CreditSummary, CreditVerification, Organisation, Person, PersonStatus,
@@ -24,7 +26,8 @@ from app.models import (CreditRequirement, CreditSummary, CreditVerification, Or
 from app.scope import Scope, scope_clause
 from app.services.credit.review import FILTER_MAX, _checked_ids, _reason, sync_max
 from app.services.transaction import transaction
-from app.workflow.service import MAX_BATCH, NotInScope, Outcome, decide, may_review, write_transition_audit
+from app.sql_ids import is_postgresql
+from app.workflow.service import NotInScope, Outcome, decide, may_review, write_transition_audit
 from app.workflow.states import Decision
 
 KIND = "credit_verification"
@@ -200,22 +203,98 @@ def confirm_persons(actor: Actor, year, person_ids, decision, reason=None, progr
 
 
 def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Outcome:
+    """Decide the year's verification of the chosen persons, set-based (any number of persons).
+
+    The checks of ``decide`` in SQL, over the whole set: every existing verification of the persons on the
+    actor's reviewing side (else 404 for all), none about the actor or submitted by them (403). Then, in
+    one transaction: the pending verifications are decided by one guarded UPDATE; the persons without one
+    get theirs by one INSERT … SELECT, decided at once (hours and rule as a snapshot, like a pending row
+    decided in the same transaction); one audit row per decided item (pending → result) in one
+    INSERT … SELECT. Already decided verifications are skipped (changed only by ``redecide``).
+    """
+    from app.workflow.service import _decisions_changed
+    from app.workflow.states import next_status
+
+    kind = _kind()
+    scope = actor.scope
     now = datetime.datetime.now()
-    done = skipped = 0
+    target = next_status(ReviewStatus.pending, decision)
+    year = rule.year
+    chosen_ids = chosen.subquery()
+    of_chosen = and_(CreditVerification.person_id.in_(select(chosen_ids.c.id)), CreditVerification.year == year)
     with transaction():
-        _create_rows(chosen, rule.year, rule, now)
-        verification_ids = list(db.session.scalars(
-            select(CreditVerification.id).where(CreditVerification.person_id.in_(chosen),
-                                                CreditVerification.year == rule.year)
-            .order_by(CreditVerification.id)))
-        for start in range(0, len(verification_ids), MAX_BATCH):
-            chunk = verification_ids[start:start + MAX_BATCH]
-            outcome = decide(KIND, chunk, actor, decision, reason)
-            done += outcome.done
-            skipped += outcome.skipped
-            if progress is not None:
-                progress(start + len(chunk), len(verification_ids))
-    return Outcome(done=done, skipped=skipped)
+        existing = db.session.execute(
+            select(func.count().label("total"),
+                   func.coalesce(func.sum(case((CreditVerification.status == ReviewStatus.pending, 1), else_=0)),
+                                 0).label("pending"),
+                   func.coalesce(func.sum(case((kind.visible(scope), 0), else_=1)), 0).label("outside"),
+                   func.coalesce(func.sum(case((CreditVerification.submitted_by_id == actor.id, 1), else_=0)),
+                                 0).label("own"))
+            .where(of_chosen)).one()
+        if existing.outside:
+            raise NotInScope()
+        about_me = db.session.scalar(select(func.count()).select_from(Person).where(
+            Person.id.in_(select(chosen_ids.c.id)), Person.account_id == actor.id))
+        if existing.own or about_me:
+            raise NotAllowed(_("Nobody may decide a request they submitted or one about themselves"))
+        values = dict(status=target, reviewed_by_id=actor.id, reviewed_on=now,
+                      reject_reason=reason if decision == Decision.reject else None)
+        decided = []
+        if existing.pending:  # pending rows of earlier confirmations: fresh hours, then the decision
+            _refresh_pending(select(chosen_ids.c.id), year, rule)
+            decided = [tuple(r) for r in db.session.execute(
+                update(CreditVerification)
+                .where(of_chosen, CreditVerification.status == ReviewStatus.pending, kind.visible(scope))
+                .values(**values).returning(CreditVerification.id, CreditVerification.org_path)
+                .execution_options(synchronize_session=False))]
+        if len(decided) != existing.pending:
+            raise Conflict(_("Some items were decided by someone else meanwhile; nothing was changed, please retry"))
+        s = aliased(CreditSummary)
+        # the chosen persons' own columns from the same query (no second pass over person)
+        persons = chosen.with_only_columns(Person.id, Person.employer_id, Person.org_path).subquery()
+        source = (
+            select(persons.c.id, persons.c.employer_id, persons.c.org_path, literal(year),
+                   func.coalesce(s.public_hours, 0), func.coalesce(s.professional_hours, 0),
+                   literal(rule.total_hours), literal(rule.professional_hours), literal(target.value),
+                   literal(now), literal(actor.id), literal(now), literal(values["reject_reason"], String))
+            .select_from(persons)
+            .outerjoin(s, and_(s.person_id == persons.c.id, s.year == year))
+            .where(~select(CreditVerification.id).where(CreditVerification.person_id == persons.c.id,
+                                                        CreditVerification.year == year).exists())
+        )
+        created = [tuple(r) for r in db.session.execute(insert(CreditVerification).from_select(
+            ["person_id", "employer_id", "org_path", "year", "public_hours", "professional_hours",
+             "required_hours", "required_professional_hours", "status", "submitted_on", "reviewed_by_id",
+             "reviewed_on", "reject_reason"], source).returning(CreditVerification.id, CreditVerification.org_path))]
+        done = decided + created
+        if is_postgresql():
+            _audit_returned(kind, done, actor, decision.value, target, reason, now)
+        else:
+            write_transition_audit(kind, [i for i, _ in done], actor, decision.value, ReviewStatus.pending,
+                                   target, reason, now)
+        total = existing.total + len(created)
+        if progress is not None:
+            progress(total, total)
+    _decisions_changed()
+    return Outcome(done=len(done), skipped=total - len(done))
+
+
+def _audit_returned(kind, rows: list, actor, action: str, target, reason, now) -> None:
+    """PostgreSQL: one audit row per decided verification (pending → result), from the (id, org_path) the
+    UPDATE and INSERT returned — the rows as ``write_transition_audit`` writes them (the verification's
+    org_path is its employer's path), without looking 100,000 rows up again by id."""
+    if not rows:
+        return
+    from app.logs import current_request_id
+
+    db.session.execute(text(
+        "INSERT INTO audit_log (actor_id, action, object_type, object_id, org_path, comment, from_state, "
+        "to_state, ip, created_on, request_id) "
+        "SELECT :actor, :action, :object_type, u.id, u.path, :comment, :from_state, :to_state, :ip, :now, :rid "
+        "FROM unnest(CAST(:ids AS integer[]), CAST(:paths AS varchar[])) AS u(id, path)"),
+        {"actor": actor.id, "action": action, "object_type": kind.object_type, "comment": reason,
+         "from_state": ReviewStatus.pending.value, "to_state": target.value, "ip": actor.ip, "now": now,
+         "rid": current_request_id(), "ids": [i for i, _ in rows], "paths": [p for _, p in rows]})
 
 
 def confirm_matching(actor: Actor, query: Query, decision, reason=None, title: str = ""):

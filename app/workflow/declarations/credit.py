@@ -68,10 +68,18 @@ def person_account(model):
     return subject
 
 
-def _refresh_summaries(ids, actor, now) -> None:
+def _approved_into_summaries(ids, actor, now) -> None:
+    """pending → approved: the decided records move into their persons' approved sums (set-based delta)."""
     from app.services.credit import summary
 
-    summary.refresh(summary.pairs_of_records(ids))
+    summary.apply_decision(ids, approved=True)
+
+
+def _rejected_from_summaries(ids, actor, now) -> None:
+    """pending → rejected: the decided records leave their persons' pending sums (set-based delta)."""
+    from app.services.credit import summary
+
+    summary.apply_decision(ids, approved=False)
 
 
 def _record_mixin():
@@ -101,7 +109,7 @@ CREDIT_RECORD = declare(Kind(
     subject_account=person_account(CreditRecord),
     describe=lambda r: f"{r.person.name} {r.year} {r.activity}（{r.hours}学时）",
     audit_label=_l("Credit record"),
-    effects={Decision.approve: _refresh_summaries, Decision.reject: _refresh_summaries},
+    effects={Decision.approve: _approved_into_summaries, Decision.reject: _rejected_from_summaries},
     files=(("", _l("Evidence files")),), view_mixin=_record_mixin,
 ))
 
