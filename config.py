@@ -30,9 +30,15 @@ def database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict:
-    """Pool options of an engine: PostgreSQL pings a pooled connection before handing it out."""
+    """Pool options of an engine: PostgreSQL pings a pooled connection before handing it out.
+
+    JIT is off for the application's sessions: its queries are short, but a capped count over a badly
+    estimated join (the credit review list with a name prefix: estimated cost 225,000) crossed
+    ``jit_above_cost`` and spent ~20 ms compiling for ~10 ms of work (docs/benchmark.md, "Credit hours").
+    """
     if url.startswith("postgresql"):
-        return {"pool_pre_ping": True, "pool_recycle": 1800, "connect_args": {"connect_timeout": 5}}
+        return {"pool_pre_ping": True, "pool_recycle": 1800,
+                "connect_args": {"connect_timeout": 5, "options": "-c jit=off"}}
     return {}
 
 

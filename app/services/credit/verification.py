@@ -259,9 +259,12 @@ def _confirm(actor, rule, chosen: Select, decision, reason, progress=None) -> Ou
                    literal(now), literal(actor.id), literal(now), literal(values["reject_reason"], String))
             .select_from(persons)
             .outerjoin(s, and_(s.person_id == persons.c.id, s.year == year))
-            .where(~select(CreditVerification.id).where(CreditVerification.person_id == persons.c.id,
-                                                        CreditVerification.year == year).exists())
         )
+        if existing.total:  # none of the chosen has one yet (the usual first confirmation): no anti-join —
+            # with few verification rows in the statistics PostgreSQL planned it as a nested loop re-reading
+            # credit_verification per person while this INSERT grew it (81 s instead of 3.6 s at 97,083)
+            source = source.where(~select(CreditVerification.id).where(
+                CreditVerification.person_id == persons.c.id, CreditVerification.year == year).exists())
         created = [tuple(r) for r in db.session.execute(insert(CreditVerification).from_select(
             ["person_id", "employer_id", "org_path", "year", "public_hours", "professional_hours",
              "required_hours", "required_professional_hours", "status", "submitted_on", "reviewed_by_id",
