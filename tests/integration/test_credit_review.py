@@ -124,6 +124,13 @@ def test_revoking_an_approved_record_needs_a_reason_and_takes_its_hours_away(app
     from app.services.credit import review
 
     with app.app_context():
+        from sqlalchemy import delete
+
+        from app.models import CreditRequirement
+
+        # no rule for 2031 (other tests may have set one; rules are reference data the demo reset keeps)
+        db.session.execute(delete(CreditRequirement).where(CreditRequirement.year == 2031))
+        db.session.commit()
         person = _person_of("湖北省人民医院", 23)
         ids = _records(person, 2031, ("public", 30, "approved"), ("professional", 60, "approved"))
         assert _summary(person.id, 2031).qualified is False  # no rule for 2031

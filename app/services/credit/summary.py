@@ -21,6 +21,9 @@ from app.extensions import db
 
 #: callables (pairs: list[tuple[int, int]]) run after the summary rows of ``pairs`` were recomputed
 AFTER_REFRESH: list[Callable[[list], None]] = []
+#: callables (pairs) run once the summary rows of ``pairs`` exist and are locked, just before they change:
+#: with AFTER_REFRESH, an aggregate takes out the rows' old contribution and adds the new one
+BEFORE_CHANGE: list[Callable[[list], None]] = []
 
 #: the summary columns: (what is summed, which records count) over credit_record ``r``
 _ACTIVE = "r.status IN ('pending', 'approved')"
@@ -130,6 +133,8 @@ def _refresh_chunk(pairs: list) -> None:
             f"SELECT 1 FROM credit_summary s JOIN {src} AS v(person_id, year) "
             f"ON s.person_id = v.person_id AND s.year = v.year "
             f"ORDER BY s.person_id, s.year FOR UPDATE OF s"), params)
+    for hook in BEFORE_CHANGE:
+        hook(pairs)
     # 3. recompute from the raw records (a new snapshot: it sees what a transaction we waited for committed)
     match = ("(r.person_id, r.year) IN (SELECT v.person_id, v.year FROM {src} AS v(person_id, year))"
              if postgres else
@@ -213,6 +218,8 @@ def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
         f"ORDER BY s.person_id, s.year FOR UPDATE OF s) locked"), params).scalar()
     if locked != len(pairs):
         return refresh(pairs)
+    for hook in BEFORE_CHANGE:
+        hook(pairs)
     which = 0 if approved else 1
     sums = ", ".join(f"SUM({deltas[which]}) AS {name}" for name, deltas in _DECISION_DELTAS.items())
     assignments = ", ".join(f"{name} = s.{name} + d.{name}" for name in _DECISION_DELTAS)

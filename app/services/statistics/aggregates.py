@@ -2,11 +2,11 @@
 
 * persons per unit and title series: database triggers on ``person`` (migration 0014);
 * persons per unit, title series, title level and status (职称系列分布查询): triggers on ``person`` (migration 0020);
-* learners per unit, year and title series: ``on_summaries_changed``, registered in the credit summaries'
-  ``AFTER_REFRESH``: the touched (unit, year) groups are recomputed set-based from ``credit_summary`` joined to
-  ``person`` (one index range of the unit's persons), after taking a transaction-level lock per group in a fixed
-  order on PostgreSQL, so two concurrent refreshes of one unit serialise and the second sums what the first
-  committed (READ COMMITTED: a new snapshot per statement).
+* learners per unit, year and title series: the credit summaries' hooks — ``before_summaries_change``
+  (``BEFORE_CHANGE``, once the persons' summary rows are locked) takes their old contribution out of their units'
+  rows, ``on_summaries_changed`` (``AFTER_REFRESH``) adds the new one; both set-based over the changed persons
+  only, by addition, so the cost follows the change and concurrent changes of one unit lose nothing.
+  ``recompute_groups`` recomputes whole (unit, year) groups where a unit's membership changes.
 
 ``differences`` recomputes everything from ``person`` and ``credit_summary`` and lists the rows that disagree
 (``flask stats-check``); ``rebuild`` replaces both tables (``flask stats-rebuild``, and the scale generator).
@@ -105,9 +105,32 @@ def recompute_groups(groups: Iterable[tuple[int, int]]) -> int:
     return len(groups)
 
 
+def shift(pairs: list, sign: int) -> None:
+    """Add (+1) or take out (-1) the contribution of the (person_id, year) summaries to their units' rows:
+    the cost follows the persons changed, not the size of their units. Rows are upserted in key order and
+    changed by addition, so concurrent shifts of one unit serialise on its rows and lose nothing."""
+    cols = ", ".join(COUNTERS)
+    signed = ", ".join(f"{sign} * x.{c}" for c in COUNTERS)
+    added = ", ".join(f"{c} = stat_unit_credit.{c} + excluded.{c}" for c in COUNTERS)
+    for start in range(0, len(pairs), _CHUNK):
+        values, params = _values(pairs[start:start + _CHUNK], ("p", "y"))
+        table = _vtable(values, ("person_id", "year"))
+        db.session.execute(text(
+            f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) "
+            f"SELECT x.org_id, x.year, x.series_id, {signed} FROM ("
+            + credit_select(f"JOIN {table} ON s.person_id = v.person_id AND s.year = v.year")
+            + ") x WHERE true ORDER BY x.year, x.org_id, x.series_id "
+            f"ON CONFLICT (year, org_id, series_id) DO UPDATE SET {added}"), params)
+
+
+def before_summaries_change(pairs: list) -> None:
+    """``BEFORE_CHANGE`` hook: the old contribution of the persons' years leaves their units' rows."""
+    shift(pairs, -1)
+
+
 def on_summaries_changed(pairs: list) -> None:
-    """``AFTER_REFRESH`` hook: the units of the refreshed persons are recomputed for those years."""
-    recompute_groups(groups_of(pairs))
+    """``AFTER_REFRESH`` hook: the new contribution of the persons' years joins their units' rows."""
+    shift(pairs, +1)
 
 
 def rebuild() -> dict:
@@ -173,3 +196,5 @@ def register() -> None:
 
     if on_summaries_changed not in summary.AFTER_REFRESH:
         summary.AFTER_REFRESH.append(on_summaries_changed)
+    if before_summaries_change not in summary.BEFORE_CHANGE:
+        summary.BEFORE_CHANGE.append(before_summaries_change)
