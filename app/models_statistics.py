@@ -7,8 +7,8 @@ department sums one row per unit, the table by series the series rows.
 triggers on ``person`` (every path that adds, approves, moves, re-titles or deletes a person: ORM, set-based
 UPDATEs, COPY imports).
 ``stat_unit_credit``: per employer unit, year and title series, the learners and qualified persons summed
-from ``credit_summary`` — recomputed for the touched (unit, year) groups by the ``AFTER_REFRESH`` hook of
-``app/services/credit/summary.py``; a person changing unit or title series moves their contribution (the same
+from ``credit_summary`` — moved by delta with every change of the summaries (the ``BEFORE_CHANGE`` and
+``AFTER_REFRESH`` hooks of ``app/services/credit/summary.py``); a person changing unit or title series moves their contribution (the same
 ``person`` triggers). The pages sum these rows by organisation path; they never read raw records.
 No foreign keys: the rows follow the tree by the join at query time (a moved subtree needs no update), and
 deleting an organisation never trips over them.
