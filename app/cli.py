@@ -37,7 +37,7 @@ def register(app) -> None:
     @click.option("--reset", is_flag=True, help="Wipe product data and rebuild the demo world.")
     @with_appcontext
     def seed_demo_command(reset):
-        """Build the demo world of DESIGN.md §6 (rebuild it with --reset)."""
+        """Build the fixed demo world (the README lists its accounts); rebuild it with --reset."""
         from app.demo import print_demo_accounts, seed_demo
         from app.roles import sync_roles
 

@@ -1,4 +1,4 @@
-"""The fixed demo world of DESIGN.md §6, so anyone can try the product."""
+"""The fixed demo world (organisations, accounts and work in every state), so anyone can try the product."""
 from __future__ import annotations
 
 import datetime
@@ -193,7 +193,7 @@ PENDING_ORGS = [("wh_third", 801), ("nurse_base", 802), ("hs_health", 803)]
 
 
 def _pending_requests(rng, orgs, roles, series, levels) -> None:
-    """Something to review on every review list (DESIGN.md §6)."""
+    """Something to review on every review list of the demo accounts."""
     from app.actor import Actor
     from app.models import ReviewKind
     from app.workflow.submissions import submit_request
@@ -327,7 +327,7 @@ def _plans_transfers_materials(orgs, roles) -> None:
                                   .order_by(Person.id).offset(offset).limit(1)).one()
 
     today = datetime.date.today()
-    # confirmed within 武汉市卫生健康委员会, rejected by 湖北省教育厅, and the pending one of DESIGN.md §6
+    # confirmed within 武汉市卫生健康委员会, rejected by 湖北省教育厅, and the pending one the demo accounts find in their lists
     moved = transfers.file_transfer(health, person_id=employed("wh_first", 0), to_org_id=orgs["wh_central"].id,
                                     reason="工作需要，调入武汉市中心医院", effective_date=today)
     decide("transfer", [moved.id], wuhan, "approve")

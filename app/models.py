@@ -474,7 +474,7 @@ class AuditLog(Model):
 
 
 # --------------------------------------------------------------------------
-# Reviews (DESIGN.md §2): one state machine for everything someone submits
+# Reviews: one state machine for everything someone submits (docs/review-kinds.md)
 # --------------------------------------------------------------------------
 
 
@@ -633,7 +633,7 @@ class OrganisationRole(Role):
 
 
 # --------------------------------------------------------------------------
-# Files (DESIGN.md §7): attachments of any record, kept in the file store
+# Files: attachments of any record, kept in the file store (app/storage.py)
 # --------------------------------------------------------------------------
 
 
@@ -675,7 +675,7 @@ class Attachment(Model):
 
 
 # --------------------------------------------------------------------------
-# Background jobs (DESIGN.md §7): long work with progress, results scoped to the owner
+# Background jobs: long work with progress, results scoped to the owner (app/jobs/)
 # --------------------------------------------------------------------------
 
 
@@ -750,7 +750,7 @@ HOLDING_STATES = "status IN ('pending', 'approved')"
 
 
 class SubjectKind(LabelledEnum):
-    """公需科目 / 专业科目 (DESIGN.md §3)."""
+    """公需科目 (law, policy, ethics, general knowledge) / 专业科目 (the profession's own subjects)."""
 
     public = "public"
     professional = "professional"
@@ -979,7 +979,7 @@ class WorkMaterial(SubmittedByOrganisation, Reviewable, Model):
 
 
 class CreditRequirement(Model):
-    """年度学时要求: the rule of one year (DESIGN.md §3), edited by the province admin; a year keeps its rule."""
+    """年度学时要求: the rule of one year (nationally 90 学时, 专业科目 at least 2/3), edited by the province admin."""
 
     __tablename__ = "credit_requirement"
 
@@ -1211,7 +1211,7 @@ class CreditVerification(Reviewable, Model):
 
 
 class ApiBatch(Model):
-    """An ``Idempotency-Key`` a learning platform sent with a REST import, and the answer it got (a retry gets it again)."""
+    """A REST import's ``Idempotency-Key`` and the answer it got: a retry with the same key gets it again."""
 
     __tablename__ = "api_batch"
     __table_args__ = (UniqueConstraint("org_id", "idempotency_key", name="uq_api_batch_key"),)

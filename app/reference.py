@@ -1,4 +1,4 @@
-"""Reference data: the 27 national title series and the title levels (DESIGN.md §3)."""
+"""Reference data: the 27 professional-title series of the national list (职称系列) and the title levels."""
 from __future__ import annotations
 
 from sqlalchemy import select

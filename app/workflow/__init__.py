@@ -1,1 +1,1 @@
-"""The one review mechanism (DESIGN.md §2): states, policies, decisions, submissions."""
+"""The one review mechanism of the product (docs/review-kinds.md): states, kinds, decisions, submissions."""

@@ -68,7 +68,7 @@ def test_each_rules_permission_is_the_one_the_view_checks(app):
 
 
 def test_every_model_view_and_api_inherits_the_scoped_base(app):
-    """Scope comes from inheriting, never from remembering (DESIGN.md §1)."""
+    """Scope comes from inheriting the scoped base views, never from remembering it per view."""
     from flask_appbuilder import ModelRestApi, ModelView
 
     from app.admin.base import ScopedModelView

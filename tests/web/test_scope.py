@@ -1,4 +1,4 @@
-"""Data scope on every path: pages, actions, REST and related-field choices (DESIGN.md §1)."""
+"""Data scope on every path: pages, actions, REST and related-field choices (docs/security.md, "Data scope")."""
 from __future__ import annotations
 
 import pytest
