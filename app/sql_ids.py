@@ -1,4 +1,5 @@
-"""Long lists of ids in SQL: one array parameter on PostgreSQL instead of thousands of bind parameters.
+"""Long lists of ids and rows in SQL: one array parameter on PostgreSQL instead of thousands of bind parameters,
+and VALUES lists that read the same on PostgreSQL and SQLite.
 
 ``column.in_(ids)`` with 5,000 ids renders 5,000 placeholders on every execution (SQLAlchemy's expanding IN)
 and psycopg2 formats each of them; ``column = ANY(:ids)`` sends one array, whatever its length, and the
@@ -25,3 +26,23 @@ def ids_in(column, ids: Iterable[int]):
     if is_postgresql():
         return column == any_(bindparam("id_list", values, type_=ARRAY(Integer), unique=True))
     return column.in_(values)
+
+
+def values_list(rows: Iterable[tuple], names: tuple) -> tuple[str, dict]:
+    """``(:a0, :b0), (:a1, :b1) ...`` and its parameters, for integer rows named by ``names``."""
+    params, parts = {}, []
+    for i, row in enumerate(rows):
+        keys = []
+        for name, value in zip(names, row):
+            params[f"{name}{i}"] = int(value)
+            keys.append(f":{name}{i}")
+        parts.append(f"({', '.join(keys)})")
+    return ", ".join(parts), params
+
+
+def values_table(values: str, names: tuple, alias: str = "v") -> str:
+    """A VALUES list as a table with named columns on both dialects."""
+    if is_postgresql():
+        return f"(VALUES {values}) AS {alias}({', '.join(names)})"
+    cols = ", ".join(f"column{i + 1} AS {n}" for i, n in enumerate(names))
+    return f"(SELECT {cols} FROM (VALUES {values})) AS {alias}"

@@ -57,17 +57,17 @@ def claim(job_id: int, token: str) -> bool:
     worker = _worker_name()
     while True:
         now = _now()
-        taken = db.session.execute(
-            update(Job).where(Job.id == job_id, Job.status == JobStatus.queued)
-            .values(status=JobStatus.running, claim=token, worker=worker, attempts=Job.attempts + 1,
-                    started_on=now, heartbeat_on=now, done=0)
-            .execution_options(synchronize_session=False)).rowcount
-        db.session.commit()
+        with transaction():  # each step its own short transaction: another run must see it at once
+            taken = db.session.execute(
+                update(Job).where(Job.id == job_id, Job.status == JobStatus.queued)
+                .values(status=JobStatus.running, claim=token, worker=worker, attempts=Job.attempts + 1,
+                        started_on=now, heartbeat_on=now, done=0)
+                .execution_options(synchronize_session=False)).rowcount
         if taken == 1:
             return True
-        row = db.session.execute(
-            select(Job.status, Job.claim, Job.heartbeat_on, Job.attempts).where(Job.id == job_id)).first()
-        db.session.commit()
+        with transaction():
+            row = db.session.execute(
+                select(Job.status, Job.claim, Job.heartbeat_on, Job.attempts).where(Job.id == job_id)).first()
         if row is None or row.status in (JobStatus.succeeded, JobStatus.failed):
             return False
         if row.status == JobStatus.running:
@@ -75,15 +75,15 @@ def claim(job_id: int, token: str) -> bool:
             if now - beat > datetime.timedelta(seconds=stale):
                 guard = (Job.id == job_id, Job.status == JobStatus.running, Job.claim == row.claim)
                 if row.attempts >= max_attempts:
-                    db.session.execute(update(Job).where(*guard).values(
-                        status=JobStatus.failed, finished_on=now, claim=None,
-                        message=_worker_died_message()).execution_options(synchronize_session=False))
-                    db.session.commit()
+                    with transaction():
+                        db.session.execute(update(Job).where(*guard).values(
+                            status=JobStatus.failed, finished_on=now, claim=None,
+                            message=_worker_died_message()).execution_options(synchronize_session=False))
                     return False
-                taken = db.session.execute(update(Job).where(*guard).values(
-                    claim=token, worker=worker, attempts=Job.attempts + 1, started_on=now, heartbeat_on=now,
-                    done=0).execution_options(synchronize_session=False)).rowcount
-                db.session.commit()
+                with transaction():
+                    taken = db.session.execute(update(Job).where(*guard).values(
+                        claim=token, worker=worker, attempts=Job.attempts + 1, started_on=now, heartbeat_on=now,
+                        done=0).execution_options(synchronize_session=False)).rowcount
                 if taken == 1:
                     log.warning("job %s taken over after its worker stopped (attempt %s)", job_id, row.attempts + 1)
                     return True
@@ -157,11 +157,11 @@ def _run(app, job_id: int) -> str:
     token = uuid.uuid4().hex
     if not claim(job_id, token):
         return "skipped"
-    job = db.session.get(Job, job_id)
-    owner = db.session.get(Account, job.owner_id) if job.owner_id else None
-    ctx = JobContext(job_id=job.id, kind=job.kind, params=params_of(job),
-                     actor=Actor.of(owner) if owner is not None else Actor.system(), total=job.total)
-    db.session.commit()
+    with transaction():  # read the job and its owner, then let go of the snapshot before the work starts
+        job = db.session.get(Job, job_id)
+        owner = db.session.get(Account, job.owner_id) if job.owner_id else None
+        ctx = JobContext(job_id=job.id, kind=job.kind, params=params_of(job),
+                         actor=Actor.of(owner) if owner is not None else Actor.system(), total=job.total)
     heartbeat = Heartbeat(app, ctx, token)
     heartbeat.start()
     stored: Optional[str] = None
@@ -185,14 +185,12 @@ def _run(app, job_id: int) -> str:
             if finished != 1:
                 raise ClaimLost(job_id)
         return "succeeded"
-    except ClaimLost:
-        db.session.rollback()
+    except ClaimLost:  # transaction() has rolled the task's work back
         if stored:
             get_storage(app).delete(stored)
         log.warning("job %s: claim lost, this run's work was discarded", job_id)
         return "skipped"
-    except Exception as exc:  # noqa: BLE001 - every failure ends the job with a message
-        db.session.rollback()
+    except Exception as exc:  # noqa: BLE001 - every failure ends the job with a message (work rolled back)
         if stored:
             get_storage(app).delete(stored)
         if isinstance(exc, AppError):
@@ -201,12 +199,12 @@ def _run(app, job_id: int) -> str:
             log.exception("job %s (%s) failed", job_id, job.kind)
             with force_locale("zh"):
                 message = _("The job failed because of an internal error; nothing was changed. Please retry or contact the administrator")
-        db.session.execute(
-            update(Job).where(Job.id == job_id, Job.claim == token)
-            .values(status=JobStatus.failed, message=message[:1000], finished_on=_now(), claim=None,
-                    done=ctx.done, total=ctx.total)
-            .execution_options(synchronize_session=False))
-        db.session.commit()
+        with transaction():
+            db.session.execute(
+                update(Job).where(Job.id == job_id, Job.claim == token)
+                .values(status=JobStatus.failed, message=message[:1000], finished_on=_now(), claim=None,
+                        done=ctx.done, total=ctx.total)
+                .execution_options(synchronize_session=False))
         return "failed"
     finally:
         heartbeat.stop()
@@ -217,10 +215,8 @@ def reap_abandoned() -> int:
     limit = _now() - datetime.timedelta(seconds=_config("JOB_ABANDONED_SECONDS", 300))
     with force_locale("zh"):
         message = _worker_died_message()
-    count = db.session.execute(
-        update(Job).where(Job.status == JobStatus.running, Job.heartbeat_on < limit)
-        .values(status=JobStatus.failed, finished_on=_now(), claim=None, message=message)
-        .execution_options(synchronize_session=False)).rowcount
-    if count:
-        db.session.commit()
-    return count
+    with transaction():
+        return db.session.execute(
+            update(Job).where(Job.status == JobStatus.running, Job.heartbeat_on < limit)
+            .values(status=JobStatus.failed, finished_on=_now(), claim=None, message=message)
+            .execution_options(synchronize_session=False)).rowcount

@@ -20,6 +20,8 @@ from typing import Callable
 
 from sqlalchemy import delete, select
 
+from app.services.transaction import commit
+
 #: case -> (median ms, peak extra MB)
 TARGETS = {
     "export 100,000 persons to xlsx (job)": (3000, 150),
@@ -90,7 +92,7 @@ def io_cases(bench) -> list:
             app.config["EXPORT_MAX_ROWS"] = EXPORT_ROWS
             job = jobs.submit("export", actor=Actor.of(account(who)), title="bench export",
                               params={"source": source, "params": params or {}}, dispatch=False)
-            db.session.commit()
+            commit()
             job_id = job.id
             db.session.remove()
         outcome, elapsed, extra = peak_extra_memory(lambda: run_job(job_id, app))
@@ -103,7 +105,7 @@ def io_cases(bench) -> list:
                 get_storage().delete(job.result_file)
             ok = outcome == "succeeded" and job.done >= min(EXPORT_ROWS, job.total)
             db.session.execute(delete(Job).where(Job.id == job_id))
-            db.session.commit()
+            commit()
             db.session.remove()
         return (200 if ok else 500), size, elapsed, {"peak_extra_mb": extra, "rows": job.done,
                                                      "cpu_ms": LAST_CPU_MS[0]}
@@ -168,7 +170,7 @@ def io_cases(bench) -> list:
             job = jobs.submit("import", actor=Actor.of(account("mid")), title="bench import", dispatch=False,
                               params={"importer": "persons", "file": name, "file_name": "bench.xlsx",
                                       "stage": "commit"})
-            db.session.commit()
+            commit()
             job_id = job.id
             db.session.remove()
         outcome, elapsed, extra = peak_extra_memory(lambda: run_job(job_id, app))
@@ -192,7 +194,7 @@ def io_cases(bench) -> list:
             db.session.execute(delete(AuditLog).where(AuditLog.action == "import",
                                                       AuditLog.after.like('%"bench.xlsx"%')))
             db.session.execute(delete(Job).where(Job.title == "bench import"))
-            db.session.commit()
+            commit()
             db.session.remove()
 
     cases.append(Case("import 10,000 rows (parse, validate, commit)", "io", "mid", "job import persons",
@@ -219,7 +221,7 @@ def io_cases(bench) -> list:
             elapsed = (time.perf_counter() - started) * 1000
             name = row.server_name
             db.session.execute(delete(Attachment).where(Attachment.id == row.id))
-            db.session.commit()
+            commit()
             get_storage().delete(name)
         return 200, len(payload), elapsed
 

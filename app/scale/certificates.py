@@ -16,6 +16,7 @@ import time
 from sqlalchemy import select, text
 
 from app.scale.generate import BASE_TIME, GenerationContext, Step, _ts, register_step
+from app.services.transaction import commit
 
 YEAR = BASE_TIME.year - 1
 SHARE = 0.30
@@ -149,7 +150,7 @@ def certificate_cases(bench) -> list:
                     yield from batch_items
 
             count = certificate_pdf.write_pdf(items(), path, "http://127.0.0.1:5000/")
-            db.session.commit()
+            commit()
             elapsed = (time.perf_counter() - started) * 1000
             size = os.path.getsize(path)
             os.remove(path)

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import text
 from sqlalchemy.sql import Select
 
 from app.extensions import db
+from app.sql_ids import ids_in, is_postgresql, values_list
 
 #: callables (pairs: list[tuple[int, int]]) run after the summary rows of ``pairs`` were recomputed
 AFTER_REFRESH: list[Callable[[list], None]] = []
@@ -54,10 +55,6 @@ _CHUNK = 5000
 _PG_CHUNK = 100_000
 
 
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
 def aggregate_select(where: str = "") -> str:
     """SELECT person_id, year, <summary columns> FROM credit_record r [WHERE ...] GROUP BY person_id, year."""
     sums = ", ".join(f"COALESCE(SUM(CASE WHEN {cond} THEN {value} ELSE 0 END), 0) AS {name}"
@@ -69,15 +66,13 @@ def pairs_of_records(record_ids: Select | Sequence[int]) -> list[tuple[int, int]
     """The (person_id, year) pairs of some records (read before the records are deleted or moved)."""
     from app.models import CreditRecord
 
-    from app.sql_ids import ids_in
-
     stmt = db.select(CreditRecord.person_id, CreditRecord.year).distinct()
     if isinstance(record_ids, Select):
         stmt = stmt.where(CreditRecord.id.in_(record_ids))
         return [tuple(row) for row in db.session.execute(stmt)]
     pairs: set = set()
     ids = list(record_ids)
-    chunk = _PG_CHUNK if _is_postgres() else _CHUNK
+    chunk = _PG_CHUNK if is_postgresql() else _CHUNK
     for start in range(0, len(ids), chunk):
         pairs.update(tuple(row) for row in db.session.execute(
             stmt.where(ids_in(CreditRecord.id, ids[start:start + chunk]))))
@@ -87,7 +82,7 @@ def pairs_of_records(record_ids: Select | Sequence[int]) -> list[tuple[int, int]
 def refresh(pairs: Iterable[tuple[int, int]]) -> int:
     """Recompute the summary rows of ``pairs`` from the raw records; returns how many pairs."""
     pairs = sorted(set((int(p), int(y)) for p, y in pairs))
-    chunk = _PG_CHUNK if _is_postgres() else _CHUNK
+    chunk = _PG_CHUNK if is_postgresql() else _CHUNK
     for start in range(0, len(pairs), chunk):
         _refresh_chunk(pairs[start:start + chunk])
     if pairs:
@@ -96,24 +91,14 @@ def refresh(pairs: Iterable[tuple[int, int]]) -> int:
     return len(pairs)
 
 
-def _values(pairs: list) -> tuple[str, dict]:
-    params = {}
-    rows = []
-    for i, (person_id, year) in enumerate(pairs):
-        params[f"p{i}"] = person_id
-        params[f"y{i}"] = year
-        rows.append(f"(:p{i}, :y{i})")
-    return ", ".join(rows), params
-
-
 def _refresh_chunk(pairs: list) -> None:
     session = db.session
-    postgres = _is_postgres()
+    postgres = is_postgresql()
     if postgres:  # two array parameters: no statement with thousands of bind parameters to compile
         params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs]}
         values = None
     else:
-        values, params = _values(pairs)
+        values, params = values_list(pairs, ("p", "y"))
     src = "unnest(CAST(:ps AS integer[]), CAST(:ys AS integer[]))" if postgres else f"(VALUES {values})"
     # 1. the rows exist (a first record of a person's year creates its summary)
     zeros = ", ".join("0" for _ in COLUMNS)
@@ -207,7 +192,7 @@ def apply_decision(record_ids: Sequence[int], approved: bool) -> int:
     if not ids:
         return 0
     pairs = pairs_of_records(ids)
-    if not _is_postgres():
+    if not is_postgresql():
         return refresh(pairs)
     session = db.session
     params = {"ps": [p for p, _ in pairs], "ys": [y for _, y in pairs], "ids": ids}

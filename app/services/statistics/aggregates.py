@@ -19,32 +19,10 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.models_statistics import ALL_SERIES, CREDIT_COUNTERS, StatUnitCredit, StatUnitPerson, StatUnitTitle, counter_sql  # noqa: F401
+from app.sql_ids import is_postgresql, values_list, values_table
 
 COUNTERS = tuple(CREDIT_COUNTERS)
 _CHUNK = 2000
-
-
-def _is_postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _values(rows: list, names: tuple) -> tuple[str, dict]:
-    params, parts = {}, []
-    for i, row in enumerate(rows):
-        keys = []
-        for name, value in zip(names, row):
-            params[f"{name}{i}"] = int(value)
-            keys.append(f":{name}{i}")
-        parts.append(f"({', '.join(keys)})")
-    return ", ".join(parts), params
-
-
-def _vtable(values: str, names: tuple, alias: str = "v") -> str:
-    """A VALUES list as a table with named columns on both dialects."""
-    if _is_postgres():
-        return f"(VALUES {values}) AS {alias}({', '.join(names)})"
-    cols = ", ".join(f"column{i + 1} AS {n}" for i, n in enumerate(names))
-    return f"(SELECT {cols} FROM (VALUES {values})) AS {alias}"
 
 
 def credit_select(where: str = "") -> str:
@@ -76,9 +54,9 @@ def groups_of(pairs: list) -> list[tuple[int, int]]:
     """(unit, year) groups of (person_id, year) pairs: the persons' current units."""
     groups: set = set()
     for start in range(0, len(pairs), _CHUNK):
-        values, params = _values(pairs[start:start + _CHUNK], ("p", "y"))
+        values, params = values_list(pairs[start:start + _CHUNK], ("p", "y"))
         groups.update(tuple(r) for r in db.session.execute(text(
-            f"SELECT DISTINCT person.employer_id, v.year FROM {_vtable(values, ('person_id', 'year'))} "
+            f"SELECT DISTINCT person.employer_id, v.year FROM {values_table(values, ('person_id', 'year'))} "
             f"JOIN person ON person.id = v.person_id"), params))
     return sorted(groups)
 
@@ -86,12 +64,12 @@ def groups_of(pairs: list) -> list[tuple[int, int]]:
 def recompute_groups(groups: Iterable[tuple[int, int]]) -> int:
     """Recompute the learner counts of (unit, year) groups from the summaries."""
     groups = sorted(set((int(o), int(y)) for o, y in groups))
-    postgres = _is_postgres()
+    postgres = is_postgresql()
     cols = ", ".join(COUNTERS)
     for start in range(0, len(groups), _CHUNK):
         chunk = groups[start:start + _CHUNK]
-        values, params = _values(chunk, ("o", "y"))
-        table = _vtable(values, ("org_id", "year"))
+        values, params = values_list(chunk, ("o", "y"))
+        table = values_table(values, ("org_id", "year"))
         if postgres:
             # one lock per (unit, year), in order: concurrent refreshes of one unit take turns
             db.session.execute(text(
@@ -113,8 +91,8 @@ def shift(pairs: list, sign: int) -> None:
     signed = ", ".join(f"{sign} * x.{c}" for c in COUNTERS)
     added = ", ".join(f"{c} = stat_unit_credit.{c} + excluded.{c}" for c in COUNTERS)
     for start in range(0, len(pairs), _CHUNK):
-        values, params = _values(pairs[start:start + _CHUNK], ("p", "y"))
-        table = _vtable(values, ("person_id", "year"))
+        values, params = values_list(pairs[start:start + _CHUNK], ("p", "y"))
+        table = values_table(values, ("person_id", "year"))
         db.session.execute(text(
             f"INSERT INTO stat_unit_credit (org_id, year, series_id, {cols}) "
             f"SELECT x.org_id, x.year, x.series_id, {signed} FROM ("
